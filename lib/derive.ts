@@ -1,0 +1,168 @@
+/**
+ * Values derived from the registry: env variable names, hosts, URLs, ranges, networks.
+ * Every generator and checker reads them from here, so `.env.shared`, compose files, the
+ * health script, the docs page and the scanner can never disagree.
+ */
+import { type Protocol, RANGE_PATTERN, type Registry, type Service } from "./schema.ts";
+
+export const LINUX_EPHEMERAL = { min: 32768, max: 60999 } as const;
+/** The name a container uses to reach a service that runs natively on the host. */
+export const DOCKER_HOST_GATEWAY = "host.docker.internal";
+
+const SCHEMES: Record<Protocol, string> = {
+  http: "http",
+  https: "https",
+  grpc: "grpc",
+  ws: "ws",
+  tcp: "tcp",
+  udp: "udp",
+  postgres: "postgres",
+  mysql: "mysql",
+  mongodb: "mongodb",
+  redis: "redis",
+  rabbitmq: "amqp",
+};
+
+export const HTTP_PROTOCOLS: readonly Protocol[] = ["http", "https"];
+
+export type PortRange = { min: number; max: number };
+
+export function parseRange(text: string): PortRange | undefined {
+  const match = RANGE_PATTERN.exec(text);
+  if (!match) return undefined;
+  return { min: Number(match[1]), max: Number(match[2]) };
+}
+
+export function rangeSize(range: PortRange): number {
+  return Math.max(0, range.max - range.min + 1);
+}
+
+export function isEphemeralPort(port: number): boolean {
+  return port >= LINUX_EPHEMERAL.min && port <= LINUX_EPHEMERAL.max;
+}
+
+/** `telegram-mtproto` → `TELEGRAM_MTPROTO`. */
+export function toEnvPrefix(serviceName: string): string {
+  return serviceName.toUpperCase().replaceAll("-", "_");
+}
+
+export type EnvNames = {
+  port: string;
+  host: string;
+  url: string;
+  gatewayPath?: string;
+  gatewayUrl?: string;
+};
+
+export function deriveEnvNames(service: Pick<Service, "name" | "exposure">, registry?: Pick<Registry, "gatewayUrl">): EnvNames {
+  const prefix = toEnvPrefix(service.name);
+  const names: EnvNames = { port: `${prefix}_PORT`, host: `${prefix}_HOST`, url: `${prefix}_URL` };
+  if (service.exposure === "gateway") {
+    names.gatewayPath = `${prefix}_GATEWAY_PATH`;
+    if (registry?.gatewayUrl) names.gatewayUrl = `${prefix}_GATEWAY_URL`;
+  }
+  return names;
+}
+
+export function schemeOf(protocol: Protocol): string {
+  return SCHEMES[protocol];
+}
+
+export function isContainer(service: Pick<Service, "container">): boolean {
+  return service.container === true;
+}
+
+/** The port the process listens on inside its container (defaults to the published port). */
+export function containerPortOf(service: Pick<Service, "port" | "containerPort">): number {
+  return service.containerPort ?? service.port;
+}
+
+export function networksOf(service: Pick<Service, "network">): string[] {
+  if (service.network === undefined) return [];
+  return typeof service.network === "string" ? [service.network] : [...service.network];
+}
+
+/** Where a consumer stands when it reaches a service. */
+export type Vantage = "host" | "container";
+
+export type Endpoint = { host: string; port: number; url: string };
+
+/**
+ * How `target` is reached from `vantage`.
+ * - From the host: `localhost` and the published port.
+ * - From a container: a container target by its DNS name and container port; a native target
+ *   through `host.docker.internal` and its host port (never `localhost`, which is the container
+ *   itself).
+ */
+export function endpointOf(target: Service, vantage: Vantage): Endpoint {
+  let host: string;
+  let port: number;
+  if (vantage === "host") {
+    host = "localhost";
+    port = target.port;
+  } else if (isContainer(target)) {
+    host = target.name;
+    port = containerPortOf(target);
+  } else {
+    host = DOCKER_HOST_GATEWAY;
+    port = target.port;
+  }
+  return { host, port, url: `${schemeOf(target.protocol)}://${host}:${port}` };
+}
+
+/**
+ * The values written to `.env.shared`: the DNS name for containers and `localhost` for native
+ * services, as seen from the shared Docker network.
+ */
+export function sharedEndpointOf(service: Service): Endpoint {
+  return isContainer(service) ? endpointOf(service, "container") : endpointOf(service, "host");
+}
+
+export function findService(registry: Registry, name: string): Service | undefined {
+  return registry.services.find((service) => service.name === name);
+}
+
+/** Stack names in code-unit order (never locale order, so output is the same on every machine). */
+export function sortedStacks(registry: Pick<Registry, "ranges">): string[] {
+  return Object.keys(registry.ranges).sort(compareCodeUnits);
+}
+
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Services of one stack, ordered by port then name. */
+export function servicesOfStack(registry: Registry, stack: string): Service[] {
+  return registry.services
+    .filter((service) => service.stack === stack)
+    .sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));
+}
+
+export type StackUsage = {
+  stack: string;
+  range: string;
+  min: number;
+  max: number;
+  size: number;
+  used: number;
+  free: number;
+  nextFree: number[];
+};
+
+/** Range utilisation per stack, with up to `nextFreeCount` free ports (skipping registered and ephemeral ones). */
+export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] {
+  const taken = new Set(registry.services.map((service) => service.port));
+  return sortedStacks(registry).map((stack) => {
+    const rangeText = registry.ranges[stack] ?? "";
+    const range = parseRange(rangeText) ?? { min: 0, max: -1 };
+    const size = rangeSize(range);
+    const used = registry.services.filter(
+      (service) => service.stack === stack && service.port >= range.min && service.port <= range.max,
+    ).length;
+    const nextFree: number[] = [];
+    for (let port = range.min; port <= range.max && nextFree.length < nextFreeCount; port++) {
+      if (!taken.has(port) && !isEphemeralPort(port)) nextFree.push(port);
+    }
+    return { stack, range: rangeText, min: range.min, max: range.max, size, used, free: size - used, nextFree };
+  });
+}

@@ -1,0 +1,208 @@
+/**
+ * Diagnostics are values: `{ file, line, col, rule, severity, message }`.
+ * Every rule has a stable id and a default severity; a registry may override severities in its
+ * top-level `rules:` map (the one documented place).
+ */
+import { compareCodeUnits } from "./derive.ts";
+
+export type Severity = "error" | "warning";
+
+export type Diagnostic = {
+  file: string;
+  line: number;
+  col: number;
+  rule: string;
+  severity: Severity;
+  message: string;
+};
+
+export type RuleInfo = { severity: Severity; summary: string; overridable: boolean };
+
+/** Every rule the validator knows. Load and schema rules cannot be silenced: the file would not mean anything. */
+export const RULES = {
+  // Reading and parsing
+  "file-unreadable": { severity: "error", summary: "the registry file cannot be read", overridable: false },
+  "file-too-large": { severity: "error", summary: "the file exceeds the size cap", overridable: false },
+  "yaml-syntax": { severity: "error", summary: "YAML syntax error", overridable: false },
+  "yaml-too-deep": { severity: "error", summary: "nesting exceeds the depth cap", overridable: false },
+  "yaml-duplicate-key": { severity: "error", summary: "a mapping repeats a key", overridable: false },
+  "yaml-alias": { severity: "error", summary: "anchors and aliases are not allowed", overridable: false },
+  "yaml-tag": { severity: "error", summary: "explicit tags are not allowed", overridable: false },
+  "yaml-non-string-key": { severity: "error", summary: "mapping keys must be plain strings", overridable: false },
+  "yaml-ambiguous-scalar": {
+    severity: "error",
+    summary: "an unquoted value that YAML 1.1 reads differently (0755, no, 22:22)",
+    overridable: false,
+  },
+  "yaml-directive": { severity: "warning", summary: "a %YAML directive is ignored; the file is read as YAML 1.2", overridable: true },
+  // Schema
+  "schema-required": { severity: "error", summary: "a required field is missing", overridable: false },
+  "schema-type": { severity: "error", summary: "a field has the wrong type", overridable: false },
+  "schema-value": { severity: "error", summary: "a field's value is not allowed", overridable: false },
+  "schema-unknown-key": { severity: "error", summary: "a key the schema does not know (use x- for extensions)", overridable: false },
+  "name-reserved": { severity: "error", summary: "a reserved name such as __proto__ or constructor", overridable: false },
+  "rule-unknown": { severity: "error", summary: "a rules: entry names no known rule", overridable: false },
+  // Business rules
+  "name-duplicate": { severity: "error", summary: "two services share a name", overridable: true },
+  "port-duplicate": { severity: "error", summary: "two services share a port", overridable: true },
+  "port-out-of-range": { severity: "error", summary: "a port lies outside its stack's range", overridable: true },
+  "port-ephemeral": { severity: "warning", summary: "a port lies in the Linux ephemeral range 32768-60999", overridable: true },
+  "stack-unknown": { severity: "error", summary: "a service names a stack that has no range", overridable: true },
+  "range-invalid": { severity: "error", summary: "a range is malformed, reversed or outside 1024-65535", overridable: true },
+  "range-overlap": { severity: "warning", summary: "two ranges overlap", overridable: true },
+  "depends-missing": { severity: "error", summary: "depends_on names an unknown service", overridable: true },
+  "depends-self": { severity: "error", summary: "a service depends on itself", overridable: true },
+  "depends-cycle": { severity: "error", summary: "depends_on forms a cycle", overridable: true },
+  "deprecated-no-replacement": {
+    severity: "warning",
+    summary: "a deprecated service names no replacement",
+    overridable: true,
+  },
+  "replacement-missing": { severity: "error", summary: "a replacement names an unknown service", overridable: true },
+  "replacement-self": { severity: "error", summary: "a service names itself as its replacement", overridable: true },
+  "replacement-deprecated": { severity: "error", summary: "a replacement is itself deprecated", overridable: true },
+  "replacement-not-deprecated": {
+    severity: "warning",
+    summary: "a replacement is set on a service that is not deprecated",
+    overridable: true,
+  },
+  "network-required": { severity: "error", summary: "a container service declares no network", overridable: true },
+  "network-undeclared": {
+    severity: "error",
+    summary: "a service uses a network missing from the networks: definitions",
+    overridable: true,
+  },
+  "network-unused": { severity: "warning", summary: "a declared network is used by no service", overridable: true },
+  "network-isolated": {
+    severity: "error",
+    summary: "a container depends on a container it shares no network with",
+    overridable: true,
+  },
+  "depends-native": {
+    severity: "warning",
+    summary: "a container depends on a native (host) service",
+    overridable: true,
+  },
+  "env-ref-missing": { severity: "error", summary: "an environment reference names an unknown service", overridable: true },
+  "env-ref-unreachable": {
+    severity: "warning",
+    summary: "an environment reference names a service that is not in depends_on",
+    overridable: true,
+  },
+  "container-fields-native": {
+    severity: "warning",
+    summary: "compose-only fields on a service that is not a container",
+    overridable: true,
+  },
+  "gateway-path-missing": {
+    severity: "error",
+    summary: "exposure: gateway without a gatewayPath",
+    overridable: true,
+  },
+  "gateway-path-unused": {
+    severity: "warning",
+    summary: "a gatewayPath on a service whose exposure is not gateway",
+    overridable: true,
+  },
+  "gateway-path-duplicate": { severity: "error", summary: "two services share a gatewayPath", overridable: true },
+  "health-fragment": {
+    severity: "warning",
+    summary: "a healthcheck endpoint has a #fragment, which is never sent to the server",
+    overridable: true,
+  },
+  "health-endpoint-protocol": {
+    severity: "warning",
+    summary: "an HTTP endpoint on a service whose protocol is not HTTP",
+    overridable: true,
+  },
+} as const satisfies Record<string, RuleInfo>;
+
+export type RuleId = keyof typeof RULES;
+
+export function isRuleId(value: string): value is RuleId {
+  return Object.hasOwn(RULES, value);
+}
+
+export type Position = { line: number; col: number };
+
+export function createDiagnostic(file: string, position: Position, rule: RuleId, message: string): Diagnostic {
+  return { file, line: position.line, col: position.col, rule, severity: RULES[rule].severity, message };
+}
+
+export type SeverityOverrides = Partial<Record<string, "error" | "warning" | "off">>;
+
+/** Applies a registry's `rules:` map. Rules that are not overridable keep their severity. */
+export function applySeverityOverrides(diagnostics: Diagnostic[], overrides: SeverityOverrides | undefined): Diagnostic[] {
+  if (!overrides) return diagnostics;
+  const result: Diagnostic[] = [];
+  for (const diagnostic of diagnostics) {
+    const setting = Object.hasOwn(overrides, diagnostic.rule) ? overrides[diagnostic.rule] : undefined;
+    const info = isRuleId(diagnostic.rule) ? RULES[diagnostic.rule] : undefined;
+    if (!setting || !info?.overridable) {
+      result.push(diagnostic);
+    } else if (setting !== "off") {
+      result.push({ ...diagnostic, severity: setting });
+    }
+  }
+  return result;
+}
+
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  return (
+    compareCodeUnits(a.file, b.file) ||
+    a.line - b.line ||
+    a.col - b.col ||
+    compareCodeUnits(a.rule, b.rule) ||
+    compareCodeUnits(a.message, b.message)
+  );
+}
+
+/** Sorted by file, line and column, with exact duplicates removed. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const sorted = [...diagnostics].sort(compareDiagnostics);
+  return sorted.filter((diagnostic, index) => index === 0 || compareDiagnostics(diagnostic, sorted[index - 1] as Diagnostic) !== 0);
+}
+
+export function formatDiagnostic(diagnostic: Diagnostic): string {
+  return `${diagnostic.file}:${diagnostic.line}:${diagnostic.col} ${diagnostic.severity} ${diagnostic.rule} ${diagnostic.message}`;
+}
+
+export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {
+  let errors = 0;
+  for (const diagnostic of diagnostics) if (diagnostic.severity === "error") errors++;
+  return { errors, warnings: diagnostics.length - errors };
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((diagnostic) => diagnostic.severity === "error");
+}
+
+/** Levenshtein distance, for did-you-mean suggestions on unknown keys and rule ids. */
+export function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0] as number;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j] as number;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      previous[j] = Math.min(above + 1, (previous[j - 1] as number) + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return previous[b.length] as number;
+}
+
+export function suggestClosest(input: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(2, Math.floor(input.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * One error type per kind. Tasks catch them once at their boundary and print one line.
+ * Anything else is a bug in the toolkit and keeps its stack.
+ */
+
+/** Bad flags or arguments, or a missing answer without a TTY. Exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** A file cannot be read or written, or a path is refused. Exit code 2. */
+export class IoError extends Error {
+  override name = "IoError";
+}
+
+/** The toolkit's own configuration (not the registry's content) is unusable. Exit code 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function isKnownError(error: unknown): error is UsageError | IoError | ConfigError {
+  return error instanceof UsageError || error instanceof IoError || error instanceof ConfigError;
+}
+
+/** A message for an unknown error thrown by the platform (ENOENT and friends) or a bug. */
+export function describeSystemError(error: unknown): string | undefined {
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
+    const path = "path" in error && typeof error.path === "string" ? ` ${error.path}` : "";
+    const messages: Record<string, string> = {
+      ENOENT: "no such file or directory",
+      EACCES: "permission denied",
+      EISDIR: "is a directory",
+      ENOTDIR: "not a directory",
+      EROFS: "read-only file system",
+      ENOSPC: "no space left on device",
+      ELOOP: "too many symbolic links",
+    };
+    const text = messages[error.code];
+    if (text) return `${text}:${path}`.replace(/:$/, "");
+  }
+  return undefined;
+}

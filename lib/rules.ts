@@ -1,0 +1,438 @@
+/**
+ * Business rules: cross-field checks over the salvaged registry. Each rule is a pure function
+ * that returns diagnostics; `checkRegistry` runs the ones a mode asks for.
+ */
+import { compareCodeUnits, HTTP_PROTOCOLS, isEphemeralPort, LINUX_EPHEMERAL, networksOf, parseRange } from "./derive.ts";
+import { createDiagnostic, type Diagnostic, isRuleId, type Position, RULES, type RuleId, suggestClosest } from "./diagnostics.ts";
+import type { ParsedRegistry, PartialRegistry, PartialService, Path } from "./load.ts";
+import { PORT_MAX, PORT_MIN } from "./schema.ts";
+
+export type RuleContext = {
+  file: string;
+  registry: PartialRegistry;
+  /** Every service name written in the file, even in services that failed the schema. */
+  names: Set<string>;
+  locate: ParsedRegistry["locate"];
+};
+
+type Rule = (context: RuleContext) => Diagnostic[];
+
+function at(context: RuleContext, path: Path, rule: RuleId, message: string, which?: "key" | "value"): Diagnostic {
+  const position: Position = context.locate(path, which);
+  return createDiagnostic(context.file, position, rule, message);
+}
+
+function servicePath(service: PartialService, field?: string): Path {
+  return field ? ["services", service.index, field] : ["services", service.index];
+}
+
+const label = (service: PartialService) => service.name ?? `services[${service.index}]`;
+
+export const checkDuplicateNames: Rule = (context) => {
+  const seen = new Map<string, PartialService>();
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    if (service.name === undefined) continue;
+    const first = seen.get(service.name);
+    if (first) {
+      diagnostics.push(
+        at(context, servicePath(service, "name"), "name-duplicate", `name ${service.name} is already used by services[${first.index}]`),
+      );
+    } else {
+      seen.set(service.name, service);
+    }
+  }
+  return diagnostics;
+};
+
+export const checkDuplicatePorts: Rule = (context) => {
+  const seen = new Map<number, PartialService>();
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    if (service.port === undefined) continue;
+    const first = seen.get(service.port);
+    if (first) {
+      diagnostics.push(
+        at(context, servicePath(service, "port"), "port-duplicate", `port ${service.port} is already used by ${label(first)}`),
+      );
+    } else {
+      seen.set(service.port, service);
+    }
+  }
+  return diagnostics;
+};
+
+export const checkRanges: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const valid: { stack: string; min: number; max: number }[] = [];
+  for (const [stack, text] of Object.entries(context.registry.ranges)) {
+    const range = parseRange(text);
+    if (!range) continue; // the schema already reported the format
+    const path: Path = ["ranges", stack];
+    if (range.min > range.max) {
+      diagnostics.push(at(context, path, "range-invalid", `range ${stack} "${text}" starts after it ends`));
+    } else if (range.min < PORT_MIN || range.max > PORT_MAX) {
+      diagnostics.push(at(context, path, "range-invalid", `range ${stack} "${text}" must lie within ${PORT_MIN}-${PORT_MAX}`));
+    } else {
+      valid.push({ stack, ...range });
+    }
+  }
+  const sorted = [...valid].sort((a, b) => a.min - b.min || compareCodeUnits(a.stack, b.stack));
+  for (let i = 0; i < sorted.length; i++) {
+    const a = sorted[i] as (typeof sorted)[number];
+    for (let j = i + 1; j < sorted.length; j++) {
+      const b = sorted[j] as (typeof sorted)[number];
+      if (b.min > a.max) break;
+      const lo = Math.max(a.min, b.min);
+      const hi = Math.min(a.max, b.max);
+      diagnostics.push(
+        at(context, ["ranges", b.stack], "range-overlap", `range ${b.stack} overlaps ${a.stack} on ${lo === hi ? lo : `${lo}-${hi}`}`),
+      );
+    }
+  }
+  return diagnostics;
+};
+
+export const checkPortsInRange: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const stacks = Object.keys(context.registry.ranges);
+  for (const service of context.registry.services) {
+    if (service.stack === undefined) continue;
+    if (!Object.hasOwn(context.registry.ranges, service.stack)) {
+      const suggestion = suggestClosest(service.stack, stacks);
+      diagnostics.push(
+        at(
+          context,
+          servicePath(service, "stack"),
+          "stack-unknown",
+          `stack ${service.stack} has no entry in ranges${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+        ),
+      );
+      continue;
+    }
+    const text = context.registry.ranges[service.stack] as string;
+    const range = parseRange(text);
+    if (!range || service.port === undefined) continue;
+    if (service.port < range.min || service.port > range.max) {
+      diagnostics.push(
+        at(
+          context,
+          servicePath(service, "port"),
+          "port-out-of-range",
+          `port ${service.port} of ${label(service)} is outside its stack ${service.stack} (${text})`,
+        ),
+      );
+    }
+  }
+  return diagnostics;
+};
+
+export const checkEphemeralPorts: Rule = (context) =>
+  context.registry.services
+    .filter((service) => service.port !== undefined && isEphemeralPort(service.port))
+    .map((service) =>
+      at(
+        context,
+        servicePath(service, "port"),
+        "port-ephemeral",
+        `port ${service.port} of ${label(service)} is in the Linux ephemeral range ${LINUX_EPHEMERAL.min}-${LINUX_EPHEMERAL.max}; outgoing connections may take it`,
+      ),
+    );
+
+export const checkDependencies: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const byName = new Map<string, PartialService>();
+  for (const service of context.registry.services) if (service.name && !byName.has(service.name)) byName.set(service.name, service);
+  for (const service of context.registry.services) {
+    (service.depends_on ?? []).forEach((dependency, position) => {
+      const path = [...servicePath(service, "depends_on"), position];
+      if (dependency === service.name) {
+        diagnostics.push(at(context, path, "depends-self", `${label(service)} depends on itself`));
+      } else if (!context.names.has(dependency)) {
+        const suggestion = suggestClosest(dependency, [...context.names]);
+        diagnostics.push(
+          at(
+            context,
+            path,
+            "depends-missing",
+            `${label(service)} depends on ${dependency}, which is not registered${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+          ),
+        );
+      }
+    });
+  }
+  diagnostics.push(...findCycles(context, byName));
+  return diagnostics;
+};
+
+function findCycles(context: RuleContext, byName: Map<string, PartialService>): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+  const visit = (name: string) => {
+    state.set(name, "visiting");
+    stack.push(name);
+    const service = byName.get(name);
+    for (const dependency of service?.depends_on ?? []) {
+      if (dependency === name || !byName.has(dependency)) continue;
+      const status = state.get(dependency);
+      if (status === "visiting") {
+        const cycle = stack.slice(stack.indexOf(dependency));
+        const key = [...cycle].sort(compareCodeUnits).join(",");
+        if (!reported.has(key)) {
+          reported.add(key);
+          const first = byName.get(dependency) as PartialService;
+          const index = (first.depends_on ?? []).indexOf(cycle[1] ?? dependency);
+          diagnostics.push(
+            at(
+              context,
+              [...servicePath(first, "depends_on"), Math.max(0, index)],
+              "depends-cycle",
+              `depends_on forms a cycle: ${[...cycle, dependency].join(" -> ")}`,
+            ),
+          );
+        }
+      } else if (status === undefined) {
+        visit(dependency);
+      }
+    }
+    stack.pop();
+    state.set(name, "done");
+  };
+  for (const name of [...byName.keys()].sort(compareCodeUnits)) if (!state.has(name)) visit(name);
+  return diagnostics;
+}
+
+export const checkDeprecations: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const byName = new Map(context.registry.services.filter((s) => s.name).map((s) => [s.name as string, s]));
+  for (const service of context.registry.services) {
+    if (service.deprecated && service.replacement === undefined) {
+      diagnostics.push(
+        at(context, servicePath(service, "deprecated"), "deprecated-no-replacement", `${label(service)} is deprecated but names no replacement`),
+      );
+    }
+    if (service.replacement === undefined) continue;
+    const path = servicePath(service, "replacement");
+    if (!service.deprecated) {
+      diagnostics.push(
+        at(context, path, "replacement-not-deprecated", `${label(service)} names a replacement but is not deprecated; add deprecated: true`),
+      );
+    }
+    if (service.replacement === service.name) {
+      diagnostics.push(at(context, path, "replacement-self", `${label(service)} names itself as its replacement`));
+    } else if (!context.names.has(service.replacement)) {
+      diagnostics.push(
+        at(context, path, "replacement-missing", `replacement ${service.replacement} of ${label(service)} is not registered`),
+      );
+    } else if (byName.get(service.replacement)?.deprecated) {
+      diagnostics.push(
+        at(
+          context,
+          path,
+          "replacement-deprecated",
+          `replacement ${service.replacement} of ${label(service)} is itself deprecated; point to its replacement`,
+        ),
+      );
+    }
+  }
+  return diagnostics;
+};
+
+export const checkNetworks: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const declared = context.registry.networks;
+  const used = new Set<string>();
+  for (const service of context.registry.services) {
+    const networks = networksOf(service);
+    networks.forEach((network) => used.add(network));
+    if (service.container && networks.length === 0 && service.name !== undefined) {
+      diagnostics.push(
+        at(context, servicePath(service), "network-required", `container ${label(service)} declares no network; add network: <name>`),
+      );
+    }
+    if (!declared) continue;
+    networks.forEach((network, position) => {
+      if (Object.hasOwn(declared, network)) return;
+      const path = typeof service.network === "string" ? servicePath(service, "network") : [...servicePath(service, "network"), position];
+      const suggestion = suggestClosest(network, Object.keys(declared));
+      diagnostics.push(
+        at(
+          context,
+          path,
+          "network-undeclared",
+          `network ${network} of ${label(service)} is not declared under networks:${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+        ),
+      );
+    });
+  }
+  if (declared) {
+    for (const network of Object.keys(declared)) {
+      if (!used.has(network)) diagnostics.push(at(context, ["networks", network], "network-unused", `network ${network} is used by no service`, "key"));
+    }
+  }
+  return diagnostics;
+};
+
+/** The bug class this toolkit exists to end: a container that cannot reach what it depends on. */
+export const checkConnectivity: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const byName = new Map(context.registry.services.filter((s) => s.name).map((s) => [s.name as string, s]));
+  for (const service of context.registry.services) {
+    if (!service.container) continue;
+    const own = new Set(networksOf(service));
+    (service.depends_on ?? []).forEach((name, position) => {
+      const dependency = byName.get(name);
+      if (!dependency || dependency === service) return;
+      const path = [...servicePath(service, "depends_on"), position];
+      if (dependency.container === undefined && dependency.name === undefined) return;
+      if (!dependency.container) {
+        diagnostics.push(
+          at(
+            context,
+            path,
+            "depends-native",
+            `container ${label(service)} depends on native service ${name}; it is reached at host.docker.internal:${dependency.port ?? "?"} (extra_hosts: host-gateway), never localhost. Containerize ${name} to remove this warning`,
+          ),
+        );
+        return;
+      }
+      const theirs = networksOf(dependency);
+      if (own.size === 0 || theirs.length === 0) return; // network-required covers it
+      if (!theirs.some((network) => own.has(network))) {
+        diagnostics.push(
+          at(
+            context,
+            path,
+            "network-isolated",
+            `container ${label(service)} (${[...own].join(", ")}) cannot reach ${name} (${theirs.join(", ")}); add ${theirs[0]} to the network of ${label(service)}`,
+          ),
+        );
+      }
+    });
+  }
+  return diagnostics;
+};
+
+export const checkEnvironmentRefs: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    for (const [variable, value] of Object.entries(service.environment ?? {})) {
+      if (typeof value === "string") continue;
+      const target = "urlOf" in value ? value.urlOf : "hostOf" in value ? value.hostOf : value.portOf;
+      const path = [...servicePath(service, "environment"), variable];
+      if (!context.names.has(target)) {
+        diagnostics.push(at(context, path, "env-ref-missing", `${variable} of ${label(service)} refers to ${target}, which is not registered`));
+      } else if (target !== service.name && !(service.depends_on ?? []).includes(target)) {
+        diagnostics.push(
+          at(context, path, "env-ref-unreachable", `${variable} of ${label(service)} refers to ${target}; add it to depends_on so it starts first`),
+        );
+      }
+    }
+  }
+  return diagnostics;
+};
+
+const CONTAINER_ONLY_FIELDS = ["image", "build", "volumes", "command", "restart", "containerPort"] as const;
+
+export const checkContainerFields: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    if (service.container !== false && service.container !== undefined) continue;
+    for (const field of CONTAINER_ONLY_FIELDS) {
+      if (service[field] !== undefined) {
+        diagnostics.push(
+          at(context, servicePath(service, field), "container-fields-native", `${field} of ${label(service)} is ignored: it is not a container (container: true)`, "key"),
+        );
+      }
+    }
+  }
+  return diagnostics;
+};
+
+export const checkGateway: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const paths = new Map<string, PartialService>();
+  for (const service of context.registry.services) {
+    if (service.exposure === "gateway" && service.gatewayPath === undefined) {
+      diagnostics.push(at(context, servicePath(service, "exposure"), "gateway-path-missing", `${label(service)} has exposure: gateway but no gatewayPath`));
+    }
+    if (service.gatewayPath === undefined) continue;
+    if (service.exposure !== "gateway") {
+      diagnostics.push(
+        at(context, servicePath(service, "gatewayPath"), "gateway-path-unused", `gatewayPath of ${label(service)} is unused without exposure: gateway`),
+      );
+      continue;
+    }
+    const first = paths.get(service.gatewayPath);
+    if (first) {
+      diagnostics.push(
+        at(context, servicePath(service, "gatewayPath"), "gateway-path-duplicate", `gatewayPath ${service.gatewayPath} is already used by ${label(first)}`),
+      );
+    } else {
+      paths.set(service.gatewayPath, service);
+    }
+  }
+  return diagnostics;
+};
+
+export const checkHealthchecks: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    const endpoint = service.healthcheck?.endpoint;
+    if (endpoint === undefined) continue;
+    const path = [...servicePath(service, "healthcheck"), "endpoint"];
+    if (endpoint.includes("#")) {
+      diagnostics.push(
+        at(context, path, "health-fragment", `endpoint ${endpoint} of ${label(service)} has a #fragment, which is never sent; the check requests ${endpoint.slice(0, endpoint.indexOf("#"))}`),
+      );
+    }
+    if (service.protocol !== undefined && !HTTP_PROTOCOLS.includes(service.protocol)) {
+      diagnostics.push(
+        at(context, path, "health-endpoint-protocol", `${label(service)} speaks ${service.protocol}, so its HTTP endpoint is not used; a TCP check runs instead`),
+      );
+    }
+  }
+  return diagnostics;
+};
+
+export const checkRuleSettings: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  for (const rule of Object.keys(context.registry.rules ?? {})) {
+    if (!isRuleId(rule)) {
+      const suggestion = suggestClosest(rule, Object.keys(RULES));
+      diagnostics.push(at(context, ["rules", rule], "rule-unknown", `unknown rule ${rule}${suggestion ? `; did you mean ${suggestion}?` : ""}`, "key"));
+    } else if (!RULES[rule].overridable) {
+      diagnostics.push(at(context, ["rules", rule], "rule-unknown", `rule ${rule} cannot be overridden: the file would not mean anything`, "key"));
+    }
+  }
+  return diagnostics;
+};
+
+export type CheckMode = "all" | "duplicates" | "ranges";
+
+const RULES_BY_MODE: Record<CheckMode, Rule[]> = {
+  duplicates: [checkDuplicateNames, checkDuplicatePorts],
+  ranges: [checkRanges, checkPortsInRange, checkEphemeralPorts],
+  all: [
+    checkRuleSettings,
+    checkDuplicateNames,
+    checkDuplicatePorts,
+    checkRanges,
+    checkPortsInRange,
+    checkEphemeralPorts,
+    checkDependencies,
+    checkDeprecations,
+    checkNetworks,
+    checkConnectivity,
+    checkEnvironmentRefs,
+    checkContainerFields,
+    checkGateway,
+    checkHealthchecks,
+  ],
+};
+
+export function runRules(context: RuleContext, mode: CheckMode): Diagnostic[] {
+  return RULES_BY_MODE[mode].flatMap((rule) => rule(context));
+}

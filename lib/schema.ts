@@ -1,0 +1,220 @@
+/**
+ * The registry schema: the shape of `config/ports/registry.yaml`.
+ *
+ * Valibot checks each value in isolation. Cross-field rules (unique ports, ranges, dependency
+ * graph, connectivity) live in `lib/rules.ts`, so a type error in one service never hides a
+ * duplicate port in another. Unknown keys are reported by `lib/load.ts` with a did-you-mean.
+ */
+import * as v from "valibot";
+
+export const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+/** Names that would collide with `Object.prototype` members when used as keys. */
+export const RESERVED_NAMES = ["__proto__", "constructor", "prototype"] as const;
+/** RFC 3986 path, query and fragment characters, without quotes or spaces. */
+export const URL_PATH_PATTERN = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?#]*$/;
+export const GATEWAY_PATH_PATTERN = /^\/[A-Za-z0-9\-._~/]*$/;
+export const RANGE_PATTERN = /^(\d{1,5})-(\d{1,5})$/;
+export const DURATION_PATTERN = /^\d{1,4}(?:ms|s|m)$/;
+/** A single line of printable text: no control characters at all. */
+export const SINGLE_LINE_PATTERN = /^[^\p{Cc}\u2028\u2029]*$/u;
+
+export const PORT_MIN = 1024;
+export const PORT_MAX = 65535;
+
+export const PROTOCOLS = [
+  "http",
+  "https",
+  "grpc",
+  "ws",
+  "tcp",
+  "udp",
+  "postgres",
+  "mysql",
+  "mongodb",
+  "redis",
+  "rabbitmq",
+] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const EXPOSURES = ["direct", "gateway", "internal"] as const;
+export const RESTART_POLICIES = ["no", "always", "on-failure", "unless-stopped"] as const;
+export const SEVERITY_SETTINGS = ["error", "warning", "off"] as const;
+
+const nameSchema = v.pipe(
+  v.string(),
+  v.maxLength(63, "must be at most 63 characters (a DNS label)"),
+  v.regex(NAME_PATTERN, "must be lowercase kebab-case: a-z, 0-9 and single hyphens, starting with a letter"),
+  v.check(
+    (name) => !(RESERVED_NAMES as readonly string[]).includes(name),
+    (issue) => `"${issue.input}" is a reserved name; choose another`,
+  ),
+);
+
+const singleLine = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(SINGLE_LINE_PATTERN, "must be a single line without control characters"),
+    v.minLength(min, `must be at least ${min} characters`),
+    v.maxLength(max, `must be at most ${max} characters`),
+  );
+
+const portSchema = v.pipe(
+  v.number(),
+  v.integer("must be an integer"),
+  v.minValue(PORT_MIN, `must be between ${PORT_MIN} and ${PORT_MAX}`),
+  v.maxValue(PORT_MAX, `must be between ${PORT_MIN} and ${PORT_MAX}`),
+);
+
+const containerPortSchema = v.pipe(
+  v.number(),
+  v.integer("must be an integer"),
+  v.minValue(1, "must be between 1 and 65535"),
+  v.maxValue(65535, "must be between 1 and 65535"),
+);
+
+/** A path relative to the repository root that never climbs out of it. */
+const repoPathSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "must not be empty"),
+  v.regex(/^[A-Za-z0-9._\-/]+$/, "may only hold letters, digits, '.', '_', '-' and '/'"),
+  v.check((path) => !path.startsWith("/"), "must be relative to the repository root"),
+  v.check((path) => !path.split("/").includes(".."), "must not contain '..'"),
+);
+
+const healthcheckSchema = v.object({
+  endpoint: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        URL_PATH_PATTERN,
+        "must be a URL path starting with '/' using only RFC 3986 characters (no spaces or quotes)",
+      ),
+      v.maxLength(200, "must be at most 200 characters"),
+    ),
+  ),
+  expected: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be an integer"),
+      v.minValue(100, "must be an HTTP status 100-599"),
+      v.maxValue(599, "must be an HTTP status 100-599"),
+    ),
+  ),
+  command: v.optional(
+    v.pipe(v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"))), v.minLength(1)),
+  ),
+  interval: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 10s"))),
+  timeout: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 3s"))),
+  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100))),
+  startPeriod: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 5s"))),
+});
+
+const envValueSchema = v.union(
+  [
+    v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"), v.maxLength(1000)),
+    v.strictObject({ urlOf: nameSchema }),
+    v.strictObject({ hostOf: nameSchema }),
+    v.strictObject({ portOf: nameSchema }),
+  ],
+  "must be a string or one of { urlOf: service }, { hostOf: service }, { portOf: service }",
+);
+
+const buildSchema = v.object({
+  context: repoPathSchema,
+  dockerfile: v.optional(repoPathSchema),
+  args: v.optional(
+    v.record(
+      v.pipe(v.string(), v.regex(ENV_NAME_PATTERN, "must be an UPPER_SNAKE_CASE name")),
+      v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"), v.maxLength(1000)),
+    ),
+  ),
+});
+
+/** `volume-name:/container/path[:ro]` or `./repo/path:/container/path[:ro]`. */
+export const VOLUME_PATTERN = /^(?:[a-z0-9][a-z0-9_.-]*|\.\/[A-Za-z0-9._\-/]+):\/[A-Za-z0-9._\-/]*(?::(?:ro|rw))?$/;
+
+export const serviceSchema = v.object({
+  name: nameSchema,
+  stack: nameSchema,
+  port: portSchema,
+  protocol: v.picklist(PROTOCOLS, `must be one of ${PROTOCOLS.join(", ")}`),
+  owner: singleLine(2, 100),
+  description: singleLine(10, 200),
+  container: v.optional(v.boolean("must be true or false")),
+  network: v.optional(
+    v.union(
+      [nameSchemaForNetwork(), v.pipe(v.array(nameSchemaForNetwork()), v.minLength(1))],
+      "must be a network name or a list of network names",
+    ),
+  ),
+  containerPort: v.optional(containerPortSchema),
+  healthcheck: v.optional(healthcheckSchema),
+  depends_on: v.optional(v.array(nameSchema)),
+  deprecated: v.optional(v.boolean("must be true or false")),
+  replacement: v.optional(nameSchema),
+  notes: v.optional(singleLine(1, 500)),
+  exposure: v.optional(v.picklist(EXPOSURES, `must be one of ${EXPOSURES.join(", ")}`)),
+  gatewayPath: v.optional(
+    v.pipe(v.string(), v.regex(GATEWAY_PATH_PATTERN, "must be a URL path such as /api/telegram")),
+  ),
+  image: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, "must be an image reference such as redis:7")),
+  ),
+  build: v.optional(buildSchema),
+  command: v.optional(v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line")))),
+  environment: v.optional(
+    v.record(v.pipe(v.string(), v.regex(ENV_NAME_PATTERN, "must be an UPPER_SNAKE_CASE name")), envValueSchema),
+  ),
+  volumes: v.optional(
+    v.array(v.pipe(v.string(), v.regex(VOLUME_PATTERN, "must be 'volume:/path' or './repo/path:/path'"))),
+  ),
+  restart: v.optional(v.picklist(RESTART_POLICIES, `must be one of ${RESTART_POLICIES.join(", ")}`)),
+});
+
+function nameSchemaForNetwork() {
+  return v.pipe(
+    v.string(),
+    v.maxLength(63, "must be at most 63 characters"),
+    v.regex(/^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$/, "must be lowercase: a-z, 0-9, '_' and '-'"),
+  );
+}
+
+export const networkSchema = v.object({
+  driver: v.optional(v.picklist(["bridge", "overlay", "host", "none"])),
+  external: v.optional(v.boolean()),
+  description: v.optional(singleLine(1, 200)),
+});
+
+export const registrySchema = v.object({
+  version: v.pipe(v.string("must be a quoted string"), v.regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.0.0")),
+  lastUpdated: v.pipe(
+    v.string("must be a quoted date"),
+    v.isoDate("must be a date as YYYY-MM-DD"),
+    v.check((date) => !Number.isNaN(Date.parse(date)), "must be a real calendar date"),
+  ),
+  gatewayUrl: v.optional(
+    v.pipe(v.string(), v.regex(/^https?:\/\/[A-Za-z0-9.\-]+(?::\d{1,5})?$/, "must be an origin such as http://localhost:9080")),
+  ),
+  rules: v.optional(
+    v.record(v.string(), v.picklist(SEVERITY_SETTINGS, `must be one of ${SEVERITY_SETTINGS.join(", ")}`)),
+  ),
+  networks: v.optional(v.record(nameSchemaForNetwork(), networkSchema)),
+  ranges: v.record(nameSchema, v.pipe(v.string("must be a quoted range such as \"4000-4099\""), v.regex(RANGE_PATTERN, "must be a range such as \"4000-4099\""))),
+  services: v.array(serviceSchema),
+});
+
+export type Registry = v.InferOutput<typeof registrySchema>;
+export type Service = v.InferOutput<typeof serviceSchema>;
+export type Healthcheck = v.InferOutput<typeof healthcheckSchema>;
+export type EnvValue = v.InferOutput<typeof envValueSchema>;
+export type NetworkDefinition = v.InferOutput<typeof networkSchema>;
+
+/** Keys every object in the registry may carry, for unknown-key detection and did-you-mean. */
+export const KNOWN_KEYS = {
+  root: Object.keys(registrySchema.entries),
+  service: Object.keys(serviceSchema.entries),
+  healthcheck: Object.keys(healthcheckSchema.entries),
+  build: Object.keys(buildSchema.entries),
+  network: Object.keys(networkSchema.entries),
+} as const;
