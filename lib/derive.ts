@@ -54,7 +54,10 @@ export type EnvNames = {
   gatewayUrl?: string;
 };
 
-export function deriveEnvNames(service: Pick<Service, "name" | "exposure">, registry?: Pick<Registry, "gatewayUrl">): EnvNames {
+export function deriveEnvNames(
+  service: Pick<Service, "name" | "exposure">,
+  registry?: Pick<Registry, "gatewayUrl">,
+): EnvNames {
   const prefix = toEnvPrefix(service.name);
   const names: EnvNames = { port: `${prefix}_PORT`, host: `${prefix}_HOST`, url: `${prefix}_URL` };
   if (service.exposure === "gateway") {
@@ -163,6 +166,15 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
     for (let port = range.min; port <= range.max && nextFree.length < nextFreeCount; port++) {
       if (!taken.has(port) && !isEphemeralPort(port)) nextFree.push(port);
     }
-    return { stack, range: rangeText, min: range.min, max: range.max, size, used, free: size - used, nextFree };
+    return {
+      stack,
+      range: rangeText,
+      min: range.min,
+      max: range.max,
+      size,
+      used,
+      free: size - used,
+      nextFree,
+    };
   });
 }

@@ -28,27 +28,59 @@ export const RULES = {
   "yaml-duplicate-key": { severity: "error", summary: "a mapping repeats a key", overridable: false },
   "yaml-alias": { severity: "error", summary: "anchors and aliases are not allowed", overridable: false },
   "yaml-tag": { severity: "error", summary: "explicit tags are not allowed", overridable: false },
-  "yaml-non-string-key": { severity: "error", summary: "mapping keys must be plain strings", overridable: false },
+  "yaml-non-string-key": {
+    severity: "error",
+    summary: "mapping keys must be plain strings",
+    overridable: false,
+  },
   "yaml-ambiguous-scalar": {
     severity: "error",
     summary: "an unquoted value that YAML 1.1 reads differently (0755, no, 22:22)",
     overridable: false,
   },
-  "yaml-directive": { severity: "warning", summary: "a %YAML directive is ignored; the file is read as YAML 1.2", overridable: true },
+  "yaml-directive": {
+    severity: "warning",
+    summary: "a %YAML directive is ignored; the file is read as YAML 1.2",
+    overridable: true,
+  },
   // Schema
   "schema-required": { severity: "error", summary: "a required field is missing", overridable: false },
   "schema-type": { severity: "error", summary: "a field has the wrong type", overridable: false },
   "schema-value": { severity: "error", summary: "a field's value is not allowed", overridable: false },
-  "schema-unknown-key": { severity: "error", summary: "a key the schema does not know (use x- for extensions)", overridable: false },
-  "name-reserved": { severity: "error", summary: "a reserved name such as __proto__ or constructor", overridable: false },
+  "schema-unknown-key": {
+    severity: "error",
+    summary: "a key the schema does not know (use x- for extensions)",
+    overridable: false,
+  },
+  "name-reserved": {
+    severity: "error",
+    summary: "a reserved name such as __proto__ or constructor",
+    overridable: false,
+  },
   "rule-unknown": { severity: "error", summary: "a rules: entry names no known rule", overridable: false },
   // Business rules
   "name-duplicate": { severity: "error", summary: "two services share a name", overridable: true },
   "port-duplicate": { severity: "error", summary: "two services share a port", overridable: true },
-  "port-out-of-range": { severity: "error", summary: "a port lies outside its stack's range", overridable: true },
-  "port-ephemeral": { severity: "warning", summary: "a port lies in the Linux ephemeral range 32768-60999", overridable: true },
-  "stack-unknown": { severity: "error", summary: "a service names a stack that has no range", overridable: true },
-  "range-invalid": { severity: "error", summary: "a range is malformed, reversed or outside 1024-65535", overridable: true },
+  "port-out-of-range": {
+    severity: "error",
+    summary: "a port lies outside its stack's range",
+    overridable: true,
+  },
+  "port-ephemeral": {
+    severity: "warning",
+    summary: "a port lies in the Linux ephemeral range 32768-60999",
+    overridable: true,
+  },
+  "stack-unknown": {
+    severity: "error",
+    summary: "a service names a stack that has no range",
+    overridable: true,
+  },
+  "range-invalid": {
+    severity: "error",
+    summary: "a range is malformed, reversed or outside 1024-65535",
+    overridable: true,
+  },
   "range-overlap": { severity: "warning", summary: "two ranges overlap", overridable: true },
   "depends-missing": { severity: "error", summary: "depends_on names an unknown service", overridable: true },
   "depends-self": { severity: "error", summary: "a service depends on itself", overridable: true },
@@ -58,21 +90,41 @@ export const RULES = {
     summary: "a deprecated service names no replacement",
     overridable: true,
   },
-  "replacement-missing": { severity: "error", summary: "a replacement names an unknown service", overridable: true },
-  "replacement-self": { severity: "error", summary: "a service names itself as its replacement", overridable: true },
-  "replacement-deprecated": { severity: "error", summary: "a replacement is itself deprecated", overridable: true },
+  "replacement-missing": {
+    severity: "error",
+    summary: "a replacement names an unknown service",
+    overridable: true,
+  },
+  "replacement-self": {
+    severity: "error",
+    summary: "a service names itself as its replacement",
+    overridable: true,
+  },
+  "replacement-deprecated": {
+    severity: "error",
+    summary: "a replacement is itself deprecated",
+    overridable: true,
+  },
   "replacement-not-deprecated": {
     severity: "warning",
     summary: "a replacement is set on a service that is not deprecated",
     overridable: true,
   },
-  "network-required": { severity: "error", summary: "a container service declares no network", overridable: true },
+  "network-required": {
+    severity: "error",
+    summary: "a container service declares no network",
+    overridable: true,
+  },
   "network-undeclared": {
     severity: "error",
     summary: "a service uses a network missing from the networks: definitions",
     overridable: true,
   },
-  "network-unused": { severity: "warning", summary: "a declared network is used by no service", overridable: true },
+  "network-unused": {
+    severity: "warning",
+    summary: "a declared network is used by no service",
+    overridable: true,
+  },
   "network-isolated": {
     severity: "error",
     summary: "a container depends on a container it shares no network with",
@@ -83,7 +135,11 @@ export const RULES = {
     summary: "a container depends on a native (host) service",
     overridable: true,
   },
-  "env-ref-missing": { severity: "error", summary: "an environment reference names an unknown service", overridable: true },
+  "env-ref-missing": {
+    severity: "error",
+    summary: "an environment reference names an unknown service",
+    overridable: true,
+  },
   "env-ref-unreachable": {
     severity: "warning",
     summary: "an environment reference names a service that is not in depends_on",
@@ -104,7 +160,11 @@ export const RULES = {
     summary: "a gatewayPath on a service whose exposure is not gateway",
     overridable: true,
   },
-  "gateway-path-duplicate": { severity: "error", summary: "two services share a gatewayPath", overridable: true },
+  "gateway-path-duplicate": {
+    severity: "error",
+    summary: "two services share a gatewayPath",
+    overridable: true,
+  },
   "health-fragment": {
     severity: "warning",
     summary: "a healthcheck endpoint has a #fragment, which is never sent to the server",
@@ -125,14 +185,22 @@ export function isRuleId(value: string): value is RuleId {
 
 export type Position = { line: number; col: number };
 
-export function createDiagnostic(file: string, position: Position, rule: RuleId, message: string): Diagnostic {
+export function createDiagnostic(
+  file: string,
+  position: Position,
+  rule: RuleId,
+  message: string,
+): Diagnostic {
   return { file, line: position.line, col: position.col, rule, severity: RULES[rule].severity, message };
 }
 
 export type SeverityOverrides = Partial<Record<string, "error" | "warning" | "off">>;
 
 /** Applies a registry's `rules:` map. Rules that are not overridable keep their severity. */
-export function applySeverityOverrides(diagnostics: Diagnostic[], overrides: SeverityOverrides | undefined): Diagnostic[] {
+export function applySeverityOverrides(
+  diagnostics: Diagnostic[],
+  overrides: SeverityOverrides | undefined,
+): Diagnostic[] {
   if (!overrides) return diagnostics;
   const result: Diagnostic[] = [];
   for (const diagnostic of diagnostics) {
@@ -160,7 +228,10 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 /** Sorted by file, line and column, with exact duplicates removed. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const sorted = [...diagnostics].sort(compareDiagnostics);
-  return sorted.filter((diagnostic, index) => index === 0 || compareDiagnostics(diagnostic, sorted[index - 1] as Diagnostic) !== 0);
+  return sorted.filter(
+    (diagnostic, index) =>
+      index === 0 || compareDiagnostics(diagnostic, sorted[index - 1] as Diagnostic) !== 0,
+  );
 }
 
 export function formatDiagnostic(diagnostic: Diagnostic): string {

@@ -6,7 +6,7 @@
  * read. The parser is `yaml` v2 in YAML 1.2 core mode, whatever `%YAML` directive the file has.
  */
 import { readFile, stat } from "node:fs/promises";
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import * as v from "valibot";
 import {
   type Document,
@@ -21,9 +21,22 @@ import {
   Scalar,
   type YAMLMap,
 } from "yaml";
-import { createDiagnostic, type Diagnostic, type Position, type RuleId, suggestClosest } from "./diagnostics.ts";
+import {
+  createDiagnostic,
+  type Diagnostic,
+  type Position,
+  type RuleId,
+  suggestClosest,
+} from "./diagnostics.ts";
 import { IoError } from "./errors.ts";
-import { KNOWN_KEYS, RESERVED_NAMES, type Registry, registrySchema, type Service, serviceSchema } from "./schema.ts";
+import {
+  KNOWN_KEYS,
+  RESERVED_NAMES,
+  type Registry,
+  registrySchema,
+  type Service,
+  serviceSchema,
+} from "./schema.ts";
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_DEPTH = 32;
@@ -64,25 +77,34 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
     size = info.size;
   } catch (error) {
     if (error instanceof IoError) throw error;
-    throw new IoError(`${file}: cannot read the registry (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new IoError(
+      `${file}: cannot read the registry (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
   if (size > MAX_FILE_BYTES) {
     return emptyResult(file, "", [
-      createDiagnostic(file, { line: 1, col: 1 }, "file-too-large", `is ${size} bytes; the cap is ${MAX_FILE_BYTES}`),
+      createDiagnostic(
+        file,
+        { line: 1, col: 1 },
+        "file-too-large",
+        `is ${size} bytes; the cap is ${MAX_FILE_BYTES}`,
+      ),
     ]);
   }
   let source: string;
   try {
     source = await readFile(path, "utf8");
   } catch (error) {
-    throw new IoError(`${file}: cannot read the registry (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new IoError(
+      `${file}: cannot read the registry (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
   return parseRegistry(source, file);
 }
 
 export function displayPath(path: string, root: string): string {
   const rel = relative(root, path);
-  return rel && !rel.startsWith("..") && !rel.startsWith("/") ? rel.split("\\").join("/") : path;
+  return rel && !isAbsolute(rel) ? rel.split("\\").join("/") : path;
 }
 
 function emptyResult(file: string, source: string, diagnostics: Diagnostic[]): ParsedRegistry {
@@ -98,7 +120,12 @@ function emptyResult(file: string, source: string, diagnostics: Diagnostic[]): P
 export function parseRegistry(source: string, file: string): ParsedRegistry {
   if (Buffer.byteLength(source, "utf8") > MAX_FILE_BYTES) {
     return emptyResult(file, source, [
-      createDiagnostic(file, { line: 1, col: 1 }, "file-too-large", `exceeds the cap of ${MAX_FILE_BYTES} bytes`),
+      createDiagnostic(
+        file,
+        { line: 1, col: 1 },
+        "file-too-large",
+        `exceeds the cap of ${MAX_FILE_BYTES} bytes`,
+      ),
     ]);
   }
   const depthProblem = findExcessiveDepth(source);
@@ -129,7 +156,11 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
   for (const error of document.errors) {
     const rule: RuleId = error.code === "DUPLICATE_KEY" ? "yaml-duplicate-key" : "yaml-syntax";
     const message = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? error.code;
-    report(error.pos[0], rule, rule === "yaml-duplicate-key" ? duplicateKeyMessage(source, error.pos[0]) : message);
+    report(
+      error.pos[0],
+      rule,
+      rule === "yaml-duplicate-key" ? duplicateKeyMessage(source, error.pos[0]) : message,
+    );
   }
   if (document.directives?.yaml.explicit && document.directives.yaml.version !== "1.2") {
     diagnostics.push(
@@ -151,7 +182,9 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
       if (which === "key" && depth === path.length && depth > 0) {
         const parent = keys.length > 1 ? document.getIn(keys.slice(0, -1), true) : document.contents;
         if (isMap(parent)) {
-          const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === keys[keys.length - 1]);
+          const pair = parent.items.find(
+            (item) => isScalar(item.key) && item.key.value === keys[keys.length - 1],
+          );
           const range = isScalar(pair?.key) ? pair.key.range : undefined;
           if (range) return positionAt(range[0]);
         }
@@ -184,8 +217,12 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
 }
 
 function duplicateKeyMessage(source: string, offset: number): string {
-  const match = /^[ \t]*(?:- )?["']?([^"':\n]+)["']?\s*:/.exec(source.slice(offset, source.indexOf("\n", offset) >>> 0));
-  return match ? `key "${match[1]?.trim()}" appears twice in this mapping` : "a key appears twice in this mapping";
+  const match = /^[ \t]*(?:- )?["']?([^"':\n]+)["']?\s*:/.exec(
+    source.slice(offset, source.indexOf("\n", offset) >>> 0),
+  );
+  return match
+    ? `key "${match[1]?.trim()}" appears twice in this mapping`
+    : "a key appears twice in this mapping";
 }
 
 /**
@@ -242,12 +279,17 @@ type Report = (offset: number, rule: RuleId, message: string) => void;
 function toPlain(node: unknown, source: string, report: Report): unknown {
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
-    report(node.range?.[0] ?? 0, "yaml-alias", `alias *${node.source} is not allowed; repeat the value instead`);
+    report(
+      node.range?.[0] ?? 0,
+      "yaml-alias",
+      `alias *${node.source} is not allowed; repeat the value instead`,
+    );
     return null;
   }
   const yamlNode = node as Node;
   const offset = yamlNode.range?.[0] ?? 0;
-  if (yamlNode.anchor) report(offset, "yaml-alias", `anchor &${yamlNode.anchor} is not allowed; repeat the value instead`);
+  if (yamlNode.anchor)
+    report(offset, "yaml-alias", `anchor &${yamlNode.anchor} is not allowed; repeat the value instead`);
   if (yamlNode.tag) report(offset, "yaml-tag", `tag ${yamlNode.tag} is not allowed; write a plain value`);
   if (isScalar(node)) return scalarToPlain(node, source, report);
   if (isSeq(node)) return node.items.map((item) => toPlain(item, source, report));
@@ -261,17 +303,33 @@ function scalarToPlain(node: Scalar, source: string, report: Report): unknown {
   const text = source.slice(offset, node.range?.[1] ?? offset);
   if (typeof node.value === "string") {
     if (YAML11_BOOLEAN.test(text)) {
-      report(offset, "yaml-ambiguous-scalar", `unquoted ${text} is a boolean in YAML 1.1; write "${text}" or true/false`);
+      report(
+        offset,
+        "yaml-ambiguous-scalar",
+        `unquoted ${text} is a boolean in YAML 1.1; write "${text}" or true/false`,
+      );
     } else if (YAML11_SEXAGESIMAL.test(text)) {
-      report(offset, "yaml-ambiguous-scalar", `unquoted ${text} is a base-60 number in YAML 1.1; quote it: "${text}"`);
+      report(
+        offset,
+        "yaml-ambiguous-scalar",
+        `unquoted ${text} is a base-60 number in YAML 1.1; quote it: "${text}"`,
+      );
     } else if (YAML11_UNDERSCORE_NUMBER.test(text)) {
-      report(offset, "yaml-ambiguous-scalar", `unquoted ${text} is a number in YAML 1.1; quote it or drop the underscores`);
+      report(
+        offset,
+        "yaml-ambiguous-scalar",
+        `unquoted ${text} is a number in YAML 1.1; quote it or drop the underscores`,
+      );
     }
     return node.value;
   }
   if (typeof node.value === "number") {
     if (YAML11_OCTAL.test(text)) {
-      report(offset, "yaml-ambiguous-scalar", `unquoted ${text} is octal in YAML 1.1 and decimal in 1.2; write it without the leading zero`);
+      report(
+        offset,
+        "yaml-ambiguous-scalar",
+        `unquoted ${text} is octal in YAML 1.1 and decimal in 1.2; write it without the leading zero`,
+      );
       return Number.NaN;
     }
     if (!PLAIN_DECIMAL_INTEGER.test(text)) {
@@ -294,7 +352,11 @@ function mapToPlain(node: YAMLMap, source: string, report: Report): Record<strin
     }
     if (key.tag || key.anchor) toPlain(key, source, report);
     if ((RESERVED_NAMES as readonly string[]).includes(key.value)) {
-      report(key.range?.[0] ?? 0, "name-reserved", `"${key.value}" is a reserved name and cannot be used as a key`);
+      report(
+        key.range?.[0] ?? 0,
+        "name-reserved",
+        `"${key.value}" is a reserved name and cannot be used as a key`,
+      );
       continue;
     }
     Object.defineProperty(result, key.value, {
@@ -311,7 +373,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function checkUnknownKeys(raw: unknown, locate: ParsedRegistry["locate"], file: string, diagnostics: Diagnostic[]) {
+function checkUnknownKeys(
+  raw: unknown,
+  locate: ParsedRegistry["locate"],
+  file: string,
+  diagnostics: Diagnostic[],
+) {
   const checkObject = (value: unknown, known: readonly string[], path: Path) => {
     if (!isRecord(value)) return;
     for (const key of Object.keys(value)) {
@@ -319,7 +386,12 @@ function checkUnknownKeys(raw: unknown, locate: ParsedRegistry["locate"], file: 
       const suggestion = suggestClosest(key, known);
       const hint = suggestion ? `; did you mean "${suggestion}"?` : "; extensions must start with x-";
       diagnostics.push(
-        createDiagnostic(file, locate([...path, key], "key"), "schema-unknown-key", `unknown key "${key}"${hint}`),
+        createDiagnostic(
+          file,
+          locate([...path, key], "key"),
+          "schema-unknown-key",
+          `unknown key "${key}"${hint}`,
+        ),
       );
     }
   };
@@ -361,25 +433,46 @@ export function formatPath(path: Path): string {
   return text || "(root)";
 }
 
-function issueToDiagnostic(issue: Issue, raw: unknown, locate: ParsedRegistry["locate"], file: string): Diagnostic {
+function issueToDiagnostic(
+  issue: Issue,
+  raw: unknown,
+  locate: ParsedRegistry["locate"],
+  file: string,
+): Diagnostic {
   const path: Path = (issue.path ?? []).map((item) => item.key as string | number);
   const where = formatPath(path);
   const isRecordKey = issue.path?.at(-1)?.type === "object" && issue.path.at(-1)?.origin === "key";
   const subject = describeSubject(raw, path);
   if (issue.kind === "schema" && issue.input === undefined && !isRecordKey) {
-    return createDiagnostic(file, locate(path.slice(0, -1)), "schema-required", `${subject}${where} is required`);
+    return createDiagnostic(
+      file,
+      locate(path.slice(0, -1)),
+      "schema-required",
+      `${subject}${where} is required`,
+    );
   }
   if (isRecordKey) {
     const message = customMessage(issue) ?? "is not a valid key";
-    return createDiagnostic(file, locate(path, "key"), "schema-value", `${subject}key "${String(path.at(-1))}" ${message}`);
+    return createDiagnostic(
+      file,
+      locate(path, "key"),
+      "schema-value",
+      `${subject}key "${String(path.at(-1))}" ${message}`,
+    );
   }
   const received = describeReceived(issue.input);
   if (issue.kind === "schema" && issue.type !== "picklist" && issue.type !== "union") {
     const expected = customMessage(issue) ?? `must be ${article(issue.expected ?? "value")}`;
-    return createDiagnostic(file, locate(path), "schema-type", `${subject}${where} ${expected}, got ${received}`);
+    return createDiagnostic(
+      file,
+      locate(path),
+      "schema-type",
+      `${subject}${where} ${expected}, got ${received}`,
+    );
   }
   const message = customMessage(issue) ?? issue.message;
-  const rule: RuleId = issue.type === "check" && /reserved name/.test(message) ? "name-reserved" : "schema-value";
+  const rule: RuleId =
+    issue.type === "check" && /reserved name/.test(message) ? "name-reserved" : "schema-value";
   return createDiagnostic(file, locate(path), rule, `${subject}${where} ${message}, got ${received}`);
 }
 

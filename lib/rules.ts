@@ -2,8 +2,23 @@
  * Business rules: cross-field checks over the salvaged registry. Each rule is a pure function
  * that returns diagnostics; `checkRegistry` runs the ones a mode asks for.
  */
-import { compareCodeUnits, HTTP_PROTOCOLS, isEphemeralPort, LINUX_EPHEMERAL, networksOf, parseRange } from "./derive.ts";
-import { createDiagnostic, type Diagnostic, isRuleId, type Position, RULES, type RuleId, suggestClosest } from "./diagnostics.ts";
+import {
+  compareCodeUnits,
+  HTTP_PROTOCOLS,
+  isEphemeralPort,
+  LINUX_EPHEMERAL,
+  networksOf,
+  parseRange,
+} from "./derive.ts";
+import {
+  createDiagnostic,
+  type Diagnostic,
+  isRuleId,
+  type Position,
+  RULES,
+  type RuleId,
+  suggestClosest,
+} from "./diagnostics.ts";
 import type { ParsedRegistry, PartialRegistry, PartialService, Path } from "./load.ts";
 import { PORT_MAX, PORT_MIN } from "./schema.ts";
 
@@ -17,7 +32,13 @@ export type RuleContext = {
 
 type Rule = (context: RuleContext) => Diagnostic[];
 
-function at(context: RuleContext, path: Path, rule: RuleId, message: string, which?: "key" | "value"): Diagnostic {
+function at(
+  context: RuleContext,
+  path: Path,
+  rule: RuleId,
+  message: string,
+  which?: "key" | "value",
+): Diagnostic {
   const position: Position = context.locate(path, which);
   return createDiagnostic(context.file, position, rule, message);
 }
@@ -36,7 +57,12 @@ export const checkDuplicateNames: Rule = (context) => {
     const first = seen.get(service.name);
     if (first) {
       diagnostics.push(
-        at(context, servicePath(service, "name"), "name-duplicate", `name ${service.name} is already used by services[${first.index}]`),
+        at(
+          context,
+          servicePath(service, "name"),
+          "name-duplicate",
+          `name ${service.name} is already used by services[${first.index}]`,
+        ),
       );
     } else {
       seen.set(service.name, service);
@@ -53,7 +79,12 @@ export const checkDuplicatePorts: Rule = (context) => {
     const first = seen.get(service.port);
     if (first) {
       diagnostics.push(
-        at(context, servicePath(service, "port"), "port-duplicate", `port ${service.port} is already used by ${label(first)}`),
+        at(
+          context,
+          servicePath(service, "port"),
+          "port-duplicate",
+          `port ${service.port} is already used by ${label(first)}`,
+        ),
       );
     } else {
       seen.set(service.port, service);
@@ -72,7 +103,14 @@ export const checkRanges: Rule = (context) => {
     if (range.min > range.max) {
       diagnostics.push(at(context, path, "range-invalid", `range ${stack} "${text}" starts after it ends`));
     } else if (range.min < PORT_MIN || range.max > PORT_MAX) {
-      diagnostics.push(at(context, path, "range-invalid", `range ${stack} "${text}" must lie within ${PORT_MIN}-${PORT_MAX}`));
+      diagnostics.push(
+        at(
+          context,
+          path,
+          "range-invalid",
+          `range ${stack} "${text}" must lie within ${PORT_MIN}-${PORT_MAX}`,
+        ),
+      );
     } else {
       valid.push({ stack, ...range });
     }
@@ -86,7 +124,12 @@ export const checkRanges: Rule = (context) => {
       const lo = Math.max(a.min, b.min);
       const hi = Math.min(a.max, b.max);
       diagnostics.push(
-        at(context, ["ranges", b.stack], "range-overlap", `range ${b.stack} overlaps ${a.stack} on ${lo === hi ? lo : `${lo}-${hi}`}`),
+        at(
+          context,
+          ["ranges", b.stack],
+          "range-overlap",
+          `range ${b.stack} overlaps ${a.stack} on ${lo === hi ? lo : `${lo}-${hi}`}`,
+        ),
       );
     }
   }
@@ -142,7 +185,8 @@ export const checkEphemeralPorts: Rule = (context) =>
 export const checkDependencies: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const byName = new Map<string, PartialService>();
-  for (const service of context.registry.services) if (service.name && !byName.has(service.name)) byName.set(service.name, service);
+  for (const service of context.registry.services)
+    if (service.name && !byName.has(service.name)) byName.set(service.name, service);
   for (const service of context.registry.services) {
     (service.depends_on ?? []).forEach((dependency, position) => {
       const path = [...servicePath(service, "depends_on"), position];
@@ -210,21 +254,38 @@ export const checkDeprecations: Rule = (context) => {
   for (const service of context.registry.services) {
     if (service.deprecated && service.replacement === undefined) {
       diagnostics.push(
-        at(context, servicePath(service, "deprecated"), "deprecated-no-replacement", `${label(service)} is deprecated but names no replacement`),
+        at(
+          context,
+          servicePath(service, "deprecated"),
+          "deprecated-no-replacement",
+          `${label(service)} is deprecated but names no replacement`,
+        ),
       );
     }
     if (service.replacement === undefined) continue;
     const path = servicePath(service, "replacement");
     if (!service.deprecated) {
       diagnostics.push(
-        at(context, path, "replacement-not-deprecated", `${label(service)} names a replacement but is not deprecated; add deprecated: true`),
+        at(
+          context,
+          path,
+          "replacement-not-deprecated",
+          `${label(service)} names a replacement but is not deprecated; add deprecated: true`,
+        ),
       );
     }
     if (service.replacement === service.name) {
-      diagnostics.push(at(context, path, "replacement-self", `${label(service)} names itself as its replacement`));
+      diagnostics.push(
+        at(context, path, "replacement-self", `${label(service)} names itself as its replacement`),
+      );
     } else if (!context.names.has(service.replacement)) {
       diagnostics.push(
-        at(context, path, "replacement-missing", `replacement ${service.replacement} of ${label(service)} is not registered`),
+        at(
+          context,
+          path,
+          "replacement-missing",
+          `replacement ${service.replacement} of ${label(service)} is not registered`,
+        ),
       );
     } else if (byName.get(service.replacement)?.deprecated) {
       diagnostics.push(
@@ -246,16 +307,24 @@ export const checkNetworks: Rule = (context) => {
   const used = new Set<string>();
   for (const service of context.registry.services) {
     const networks = networksOf(service);
-    networks.forEach((network) => used.add(network));
+    for (const network of networks) used.add(network);
     if (service.container && networks.length === 0 && service.name !== undefined) {
       diagnostics.push(
-        at(context, servicePath(service), "network-required", `container ${label(service)} declares no network; add network: <name>`),
+        at(
+          context,
+          servicePath(service),
+          "network-required",
+          `container ${label(service)} declares no network; add network: <name>`,
+        ),
       );
     }
     if (!declared) continue;
     networks.forEach((network, position) => {
       if (Object.hasOwn(declared, network)) return;
-      const path = typeof service.network === "string" ? servicePath(service, "network") : [...servicePath(service, "network"), position];
+      const path =
+        typeof service.network === "string"
+          ? servicePath(service, "network")
+          : [...servicePath(service, "network"), position];
       const suggestion = suggestClosest(network, Object.keys(declared));
       diagnostics.push(
         at(
@@ -269,7 +338,16 @@ export const checkNetworks: Rule = (context) => {
   }
   if (declared) {
     for (const network of Object.keys(declared)) {
-      if (!used.has(network)) diagnostics.push(at(context, ["networks", network], "network-unused", `network ${network} is used by no service`, "key"));
+      if (!used.has(network))
+        diagnostics.push(
+          at(
+            context,
+            ["networks", network],
+            "network-unused",
+            `network ${network} is used by no service`,
+            "key",
+          ),
+        );
     }
   }
   return diagnostics;
@@ -323,10 +401,22 @@ export const checkEnvironmentRefs: Rule = (context) => {
       const target = "urlOf" in value ? value.urlOf : "hostOf" in value ? value.hostOf : value.portOf;
       const path = [...servicePath(service, "environment"), variable];
       if (!context.names.has(target)) {
-        diagnostics.push(at(context, path, "env-ref-missing", `${variable} of ${label(service)} refers to ${target}, which is not registered`));
+        diagnostics.push(
+          at(
+            context,
+            path,
+            "env-ref-missing",
+            `${variable} of ${label(service)} refers to ${target}, which is not registered`,
+          ),
+        );
       } else if (target !== service.name && !(service.depends_on ?? []).includes(target)) {
         diagnostics.push(
-          at(context, path, "env-ref-unreachable", `${variable} of ${label(service)} refers to ${target}; add it to depends_on so it starts first`),
+          at(
+            context,
+            path,
+            "env-ref-unreachable",
+            `${variable} of ${label(service)} refers to ${target}; add it to depends_on so it starts first`,
+          ),
         );
       }
     }
@@ -343,7 +433,13 @@ export const checkContainerFields: Rule = (context) => {
     for (const field of CONTAINER_ONLY_FIELDS) {
       if (service[field] !== undefined) {
         diagnostics.push(
-          at(context, servicePath(service, field), "container-fields-native", `${field} of ${label(service)} is ignored: it is not a container (container: true)`, "key"),
+          at(
+            context,
+            servicePath(service, field),
+            "container-fields-native",
+            `${field} of ${label(service)} is ignored: it is not a container (container: true)`,
+            "key",
+          ),
         );
       }
     }
@@ -356,19 +452,36 @@ export const checkGateway: Rule = (context) => {
   const paths = new Map<string, PartialService>();
   for (const service of context.registry.services) {
     if (service.exposure === "gateway" && service.gatewayPath === undefined) {
-      diagnostics.push(at(context, servicePath(service, "exposure"), "gateway-path-missing", `${label(service)} has exposure: gateway but no gatewayPath`));
+      diagnostics.push(
+        at(
+          context,
+          servicePath(service, "exposure"),
+          "gateway-path-missing",
+          `${label(service)} has exposure: gateway but no gatewayPath`,
+        ),
+      );
     }
     if (service.gatewayPath === undefined) continue;
     if (service.exposure !== "gateway") {
       diagnostics.push(
-        at(context, servicePath(service, "gatewayPath"), "gateway-path-unused", `gatewayPath of ${label(service)} is unused without exposure: gateway`),
+        at(
+          context,
+          servicePath(service, "gatewayPath"),
+          "gateway-path-unused",
+          `gatewayPath of ${label(service)} is unused without exposure: gateway`,
+        ),
       );
       continue;
     }
     const first = paths.get(service.gatewayPath);
     if (first) {
       diagnostics.push(
-        at(context, servicePath(service, "gatewayPath"), "gateway-path-duplicate", `gatewayPath ${service.gatewayPath} is already used by ${label(first)}`),
+        at(
+          context,
+          servicePath(service, "gatewayPath"),
+          "gateway-path-duplicate",
+          `gatewayPath ${service.gatewayPath} is already used by ${label(first)}`,
+        ),
       );
     } else {
       paths.set(service.gatewayPath, service);
@@ -385,12 +498,22 @@ export const checkHealthchecks: Rule = (context) => {
     const path = [...servicePath(service, "healthcheck"), "endpoint"];
     if (endpoint.includes("#")) {
       diagnostics.push(
-        at(context, path, "health-fragment", `endpoint ${endpoint} of ${label(service)} has a #fragment, which is never sent; the check requests ${endpoint.slice(0, endpoint.indexOf("#"))}`),
+        at(
+          context,
+          path,
+          "health-fragment",
+          `endpoint ${endpoint} of ${label(service)} has a #fragment, which is never sent; the check requests ${endpoint.slice(0, endpoint.indexOf("#"))}`,
+        ),
       );
     }
     if (service.protocol !== undefined && !HTTP_PROTOCOLS.includes(service.protocol)) {
       diagnostics.push(
-        at(context, path, "health-endpoint-protocol", `${label(service)} speaks ${service.protocol}, so its HTTP endpoint is not used; a TCP check runs instead`),
+        at(
+          context,
+          path,
+          "health-endpoint-protocol",
+          `${label(service)} speaks ${service.protocol}, so its HTTP endpoint is not used; a TCP check runs instead`,
+        ),
       );
     }
   }
@@ -402,9 +525,25 @@ export const checkRuleSettings: Rule = (context) => {
   for (const rule of Object.keys(context.registry.rules ?? {})) {
     if (!isRuleId(rule)) {
       const suggestion = suggestClosest(rule, Object.keys(RULES));
-      diagnostics.push(at(context, ["rules", rule], "rule-unknown", `unknown rule ${rule}${suggestion ? `; did you mean ${suggestion}?` : ""}`, "key"));
+      diagnostics.push(
+        at(
+          context,
+          ["rules", rule],
+          "rule-unknown",
+          `unknown rule ${rule}${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+          "key",
+        ),
+      );
     } else if (!RULES[rule].overridable) {
-      diagnostics.push(at(context, ["rules", rule], "rule-unknown", `rule ${rule} cannot be overridden: the file would not mean anything`, "key"));
+      diagnostics.push(
+        at(
+          context,
+          ["rules", rule],
+          "rule-unknown",
+          `rule ${rule} cannot be overridden: the file would not mean anything`,
+          "key",
+        ),
+      );
     }
   }
   return diagnostics;

@@ -102,7 +102,10 @@ const healthcheckSchema = v.object({
     ),
   ),
   command: v.optional(
-    v.pipe(v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"))), v.minLength(1)),
+    v.pipe(
+      v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"))),
+      v.minLength(1),
+    ),
   ),
   interval: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 10s"))),
   timeout: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 3s"))),
@@ -132,7 +135,8 @@ const buildSchema = v.object({
 });
 
 /** `volume-name:/container/path[:ro]` or `./repo/path:/container/path[:ro]`. */
-export const VOLUME_PATTERN = /^(?:[a-z0-9][a-z0-9_.-]*|\.\/[A-Za-z0-9._\-/]+):\/[A-Za-z0-9._\-/]*(?::(?:ro|rw))?$/;
+export const VOLUME_PATTERN =
+  /^(?:[a-z0-9][a-z0-9_.-]*|\.\/[A-Za-z0-9._\-/]+):\/[A-Za-z0-9._\-/]*(?::(?:ro|rw))?$/;
 
 export const serviceSchema = v.object({
   name: nameSchema,
@@ -164,7 +168,10 @@ export const serviceSchema = v.object({
   build: v.optional(buildSchema),
   command: v.optional(v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line")))),
   environment: v.optional(
-    v.record(v.pipe(v.string(), v.regex(ENV_NAME_PATTERN, "must be an UPPER_SNAKE_CASE name")), envValueSchema),
+    v.record(
+      v.pipe(v.string(), v.regex(ENV_NAME_PATTERN, "must be an UPPER_SNAKE_CASE name")),
+      envValueSchema,
+    ),
   ),
   volumes: v.optional(
     v.array(v.pipe(v.string(), v.regex(VOLUME_PATTERN, "must be 'volume:/path' or './repo/path:/path'"))),
@@ -187,20 +194,32 @@ export const networkSchema = v.object({
 });
 
 export const registrySchema = v.object({
-  version: v.pipe(v.string("must be a quoted string"), v.regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.0.0")),
+  version: v.pipe(
+    v.string("must be a quoted string"),
+    v.regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.0.0"),
+  ),
   lastUpdated: v.pipe(
     v.string("must be a quoted date"),
     v.isoDate("must be a date as YYYY-MM-DD"),
     v.check((date) => !Number.isNaN(Date.parse(date)), "must be a real calendar date"),
   ),
   gatewayUrl: v.optional(
-    v.pipe(v.string(), v.regex(/^https?:\/\/[A-Za-z0-9.\-]+(?::\d{1,5})?$/, "must be an origin such as http://localhost:9080")),
+    v.pipe(
+      v.string(),
+      v.regex(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/, "must be an origin such as http://localhost:9080"),
+    ),
   ),
   rules: v.optional(
     v.record(v.string(), v.picklist(SEVERITY_SETTINGS, `must be one of ${SEVERITY_SETTINGS.join(", ")}`)),
   ),
   networks: v.optional(v.record(nameSchemaForNetwork(), networkSchema)),
-  ranges: v.record(nameSchema, v.pipe(v.string("must be a quoted range such as \"4000-4099\""), v.regex(RANGE_PATTERN, "must be a range such as \"4000-4099\""))),
+  ranges: v.record(
+    nameSchema,
+    v.pipe(
+      v.string('must be a quoted range such as "4000-4099"'),
+      v.regex(RANGE_PATTERN, 'must be a range such as "4000-4099"'),
+    ),
+  ),
   services: v.array(serviceSchema),
 });
 

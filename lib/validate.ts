@@ -22,13 +22,18 @@ export function validateParsed(parsed: ParsedRegistry, mode: CheckMode = "all"):
   const names = new Set<string>();
   for (const service of parsed.partial.services) if (service.name) names.add(service.name);
   const fromLoad = parsed.diagnostics.filter(
-    (diagnostic) => mode === "all" || PARSE_RULES.test(diagnostic.rule) || !SCHEMA_RULES.test(diagnostic.rule),
+    (diagnostic) =>
+      mode === "all" || PARSE_RULES.test(diagnostic.rule) || !SCHEMA_RULES.test(diagnostic.rule),
   );
-  const isParsed = !parsed.diagnostics.some((d) => d.rule === "yaml-syntax" || d.rule === "file-too-large" || d.rule === "yaml-too-deep");
+  const isParsed = !parsed.diagnostics.some(
+    (d) => d.rule === "yaml-syntax" || d.rule === "file-too-large" || d.rule === "yaml-too-deep",
+  );
   const fromRules = isParsed
     ? runRules({ file: parsed.file, registry: parsed.partial, names, locate: parsed.locate }, mode)
     : [];
-  const diagnostics = sortDiagnostics(applySeverityOverrides([...fromLoad, ...fromRules], parsed.partial.rules));
+  const diagnostics = sortDiagnostics(
+    applySeverityOverrides([...fromLoad, ...fromRules], parsed.partial.rules),
+  );
   const isValid = !hasErrors(diagnostics);
   return {
     file: parsed.file,
@@ -38,6 +43,10 @@ export function validateParsed(parsed: ParsedRegistry, mode: CheckMode = "all"):
   };
 }
 
-export async function validateRegistryFile(path: string, root: string, mode: CheckMode = "all"): Promise<ValidationResult> {
+export async function validateRegistryFile(
+  path: string,
+  root: string,
+  mode: CheckMode = "all",
+): Promise<ValidationResult> {
   return validateParsed(await loadRegistry(path, root), mode);
 }

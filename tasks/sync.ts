@@ -1,0 +1,156 @@
+/**
+ * `npm run ports:sync`: renders every generated file from the registry and writes what changed.
+ * `--check` writes nothing: it lists stale, missing and orphaned files with a diff and exits 1.
+ */
+import { resolve } from "node:path";
+import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
+import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
+import { renderAll } from "../lib/render.ts";
+import { validateRegistryFile } from "../lib/validate.ts";
+import { applyOutputs, compareOutputs, type FileState } from "../lib/write.ts";
+
+export const HELP = `Usage: bun tasks/sync.ts [options]
+
+Generates .env.shared, tools/compose/docker-compose.<stack>.yml, the docs page, the health script,
+config/ports/index.json and config/ports/registry.schema.json from the registry.
+
+Options:
+  --check            write nothing; list stale, missing and orphaned files with a diff (exit 1 if any)
+  --json             print one JSON document (SyncReport) instead of text
+  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --root DIR         repository root (default: current directory)
+  --quiet            print only problems
+  -h, --help         show this help
+
+Exit codes: 0 up to date or written, 1 invalid registry or (with --check) out of date, 2 usage or I/O error.`;
+
+export type SyncOptions = { root: string; registryPath?: string; check?: boolean };
+
+export type SyncFile = { path: string; state: FileState | "written" | "deleted"; diff?: string };
+
+/** The `--json` document. */
+export type SyncReport = {
+  registry: string;
+  check: boolean;
+  isValid: boolean;
+  isUpToDate: boolean;
+  diagnostics: Diagnostic[];
+  files: SyncFile[];
+};
+
+export async function run(options: SyncOptions): Promise<SyncReport> {
+  const root = resolve(options.root);
+  const registryPath = resolve(root, options.registryPath ?? DEFAULT_REGISTRY_PATH);
+  const registryFile = displayPath(registryPath, root);
+  const validation = await validateRegistryFile(registryPath, root);
+  const check = options.check === true;
+  if (!validation.registry) {
+    return {
+      registry: registryFile,
+      check,
+      isValid: false,
+      isUpToDate: false,
+      diagnostics: validation.diagnostics,
+      files: [],
+    };
+  }
+  const outputs = renderAll(validation.registry, { registryFile });
+  const statuses = await compareOutputs(root, outputs);
+  const changed = statuses.filter((status) => status.state !== "unchanged");
+  if (!check && changed.length > 0) await applyOutputs(root, outputs, changed);
+  const files: SyncFile[] = statuses.map((status) => {
+    if (check || status.state === "unchanged") {
+      return status.state === "unchanged"
+        ? { path: status.path, state: status.state }
+        : { path: status.path, state: status.state, diff: status.diff };
+    }
+    return { path: status.path, state: status.state === "orphaned" ? "deleted" : "written" };
+  });
+  return {
+    registry: registryFile,
+    check,
+    isValid: true,
+    isUpToDate: check ? changed.length === 0 : true,
+    diagnostics: validation.diagnostics,
+    files,
+  };
+}
+
+export function formatSyncReport(report: SyncReport, isQuiet = false): { stdout: string; stderr: string } {
+  const err: string[] = report.diagnostics.map(formatDiagnostic);
+  const out: string[] = [];
+  if (!report.isValid) {
+    err.push(
+      `sync: ${report.registry} has errors; nothing was written. Fix them, then run npm run ports:sync.`,
+    );
+    return { stdout: "", stderr: `${err.join("\n")}\n` };
+  }
+  const changed = report.files.filter((file) => file.state !== "unchanged");
+  if (report.check) {
+    if (changed.length === 0) {
+      if (!isQuiet) out.push(`sync --check: ${report.files.length} generated files are up to date`);
+    } else {
+      for (const file of changed) {
+        out.push(`${file.state.padEnd(8)} ${file.path}`);
+      }
+      for (const file of changed) if (file.diff) out.push("", file.diff.trimEnd());
+      err.push(
+        `sync --check: ${changed.length} generated file(s) out of date; run npm run ports:sync and commit the result`,
+      );
+    }
+  } else if (!isQuiet) {
+    for (const file of changed) out.push(`${file.state.padEnd(8)} ${file.path}`);
+    out.push(
+      changed.length === 0
+        ? `sync: ${report.files.length} generated files already up to date`
+        : `sync: ${changed.length} of ${report.files.length} generated files updated`,
+    );
+  }
+  return { stdout: out.length ? `${out.join("\n")}\n` : "", stderr: err.length ? `${err.join("\n")}\n` : "" };
+}
+
+export function exitCodeOf(report: SyncReport): number {
+  return report.isValid && report.isUpToDate ? EXIT.ok : EXIT.findings;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    check: { type: "boolean" },
+    json: { type: "boolean" },
+    registry: { type: "string" },
+    root: { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const report = await run({
+    root: values.root ?? process.cwd(),
+    registryPath: values.registry,
+    check: values.check,
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const { stdout, stderr } = formatSyncReport(report, values.quiet);
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+  }
+  return exitCodeOf(report);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      const failure = describeFailure("sync", error);
+      console.error(failure.text);
+      process.exitCode = failure.exitCode;
+    },
+  );
+}
