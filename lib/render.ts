@@ -323,7 +323,11 @@ function planDocs(registry: Registry) {
       protocol: service.protocol,
       owner: service.owner,
       container: isContainer(service) ? "yes" : "no",
-      network: networksOf(service).join(", ") || "-",
+      // Network and variable names match [a-z0-9_-] and [A-Z0-9_]: safe inside code spans.
+      network:
+        networksOf(service)
+          .map((network) => `\`${network}\``)
+          .join(", ") || "-",
       health: service.healthcheck?.endpoint ?? (HTTP_PROTOCOLS.includes(service.protocol) ? "-" : "tcp"),
       description: service.description,
       env: deriveEnvNames(service, registry).url,

@@ -58,6 +58,7 @@ check() { # kind scheme name stack network_host host_port network_port path expe
       report "FAIL" "$name" "$stack" "$url" "-> ${status:-000}, expected ${expected}"
     fi
   else
+    # shellcheck disable=SC2016 # $1 and $2 expand in the child shell, never in this one
     if timeout "$timeout_s" bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null; then
       report "ok" "$name" "$stack" "tcp://${host}:${port}" "open"
     else
