@@ -43,12 +43,13 @@ export const SEVERITY_SETTINGS = ["error", "warning", "off"] as const;
 
 const nameSchema = v.pipe(
   v.string(),
-  v.maxLength(63, "must be at most 63 characters (a DNS label)"),
-  v.regex(NAME_PATTERN, "must be lowercase kebab-case: a-z, 0-9 and single hyphens, starting with a letter"),
+  // Before the pattern, so `__proto__` is reported as reserved rather than as badly formed.
   v.check(
     (name) => !(RESERVED_NAMES as readonly string[]).includes(name),
     (issue) => `"${issue.input}" is a reserved name; choose another`,
   ),
+  v.maxLength(63, "must be at most 63 characters (a DNS label)"),
+  v.regex(NAME_PATTERN, "must be lowercase kebab-case: a-z, 0-9 and single hyphens, starting with a letter"),
 );
 
 const singleLine = (min: number, max: number) =>
