@@ -201,7 +201,11 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
 
   const parsed = v.safeParse(registrySchema, raw, { abortPipeEarly: true });
   if (!parsed.success) {
-    for (const issue of parsed.issues) diagnostics.push(issueToDiagnostic(issue, raw, locate, file));
+    for (const issue of parsed.issues) {
+      // The loader already reported a number not written as a plain decimal integer.
+      if (Number.isNaN(issue.input) && issue.expected === "number") continue;
+      diagnostics.push(issueToDiagnostic(issue, raw, locate, file));
+    }
   }
   const hasLoadErrors = diagnostics.some((d) => d.severity === "error");
   const partial = salvage(raw);
@@ -419,9 +423,21 @@ function describeReceived(input: unknown): string {
   if (input === null) return "null";
   if (Array.isArray(input)) return "a list";
   if (typeof input === "object") return "a mapping";
-  if (typeof input === "string") return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
+  if (typeof input === "string") {
+    return `"${escapeControls(input.length > 40 ? `${input.slice(0, 40)}…` : input)}"`;
+  }
   if (typeof input === "number" && Number.isNaN(input)) return "a malformed number";
   return String(input);
+}
+
+/** Control characters and line separators as escapes, so a diagnostic always stays on one line. */
+function escapeControls(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029"\\]/gu, (char) => {
+    if (char === '"' || char === "\\") return `\\${char}`;
+    if (char === "\n") return "\\n";
+    if (char === "\t") return "\\t";
+    return `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`;
+  });
 }
 
 export function formatPath(path: Path): string {
@@ -441,15 +457,26 @@ function issueToDiagnostic(
 ): Diagnostic {
   const path: Path = (issue.path ?? []).map((item) => item.key as string | number);
   const where = formatPath(path);
-  const isRecordKey = issue.path?.at(-1)?.type === "object" && issue.path.at(-1)?.origin === "key";
+  const last = issue.path?.at(-1);
+  // valibot reports a missing object key as a schema issue on the key with no input.
+  const isMissingKey =
+    issue.kind === "schema" &&
+    issue.type === "object" &&
+    issue.input === undefined &&
+    last?.type === "object";
+  const isRecordKey = !isMissingKey && last?.type === "object" && last.origin === "key";
   const subject = describeSubject(raw, path);
-  if (issue.kind === "schema" && issue.input === undefined && !isRecordKey) {
-    return createDiagnostic(
-      file,
-      locate(path.slice(0, -1)),
-      "schema-required",
-      `${subject}${where} is required`,
-    );
+  if (isMissingKey) {
+    const parentPath = path.slice(0, -1);
+    if (Array.isArray(valueAt(raw, parentPath))) {
+      return createDiagnostic(
+        file,
+        locate(parentPath),
+        "schema-type",
+        `${subject}${formatPath(parentPath)} must be a mapping, got a list`,
+      );
+    }
+    return createDiagnostic(file, locate(parentPath), "schema-required", `${subject}${where} is required`);
   }
   if (isRecordKey) {
     const message = customMessage(issue) ?? "is not a valid key";
@@ -474,6 +501,15 @@ function issueToDiagnostic(
   const rule: RuleId =
     issue.type === "check" && /reserved name/.test(message) ? "name-reserved" : "schema-value";
   return createDiagnostic(file, locate(path), rule, `${subject}${where} ${message}, got ${received}`);
+}
+
+function valueAt(raw: unknown, path: Path): unknown {
+  let value = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
 }
 
 /** Names the service an issue belongs to, when it has a readable name. */
