@@ -11,17 +11,50 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-/** Shortest edit script between two line arrays. */
+/** Beyond this many differences a hunk shows the whole changed block removed and re-added. */
+export const MAX_EDIT_DISTANCE = 1000;
+
+/**
+ * Shortest edit script between two line arrays. The common head and tail are matched first, so
+ * a missing file, a deleted file and a local change cost time linear in their size; the Myers
+ * search over what is left keeps only the diagonals it reached and stops at MAX_EDIT_DISTANCE.
+ */
 export function diffLines(a: readonly string[], b: readonly string[]): Edit[] {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tailA = a.length;
+  let tailB = b.length;
+  while (tailA > head && tailB > head && a[tailA - 1] === b[tailB - 1]) {
+    tailA--;
+    tailB--;
+  }
+  const same = (line: string): Edit => ({ kind: " ", line });
+  return [
+    ...a.slice(0, head).map(same),
+    ...diffMiddle(a.slice(head, tailA), b.slice(head, tailB)),
+    ...a.slice(tailA).map(same),
+  ];
+}
+
+function replaceAll(a: readonly string[], b: readonly string[]): Edit[] {
+  return [...a.map((line): Edit => ({ kind: "-", line })), ...b.map((line): Edit => ({ kind: "+", line }))];
+}
+
+function diffMiddle(a: readonly string[], b: readonly string[]): Edit[] {
   const n = a.length;
   const m = b.length;
-  const max = n + m;
-  const offset = max + 1;
-  const v = new Int32Array(2 * max + 3);
+  if (n === 0 || m === 0) return replaceAll(a, b);
+  const limit = Math.min(n + m, MAX_EDIT_DISTANCE);
+  const offset = limit + 1;
+  const v = new Int32Array(2 * limit + 3);
+  // trace[d] holds v[-d-1 .. d+1] as it was before step d.
   const trace: Int32Array[] = [];
+  const read = (d: number, k: number) => (trace[d] as Int32Array)[k + d + 1] as number;
   let found = false;
-  for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
+  let last = 0;
+  for (let d = 0; d <= limit && !found; d++) {
+    trace.push(v.slice(offset - d - 1, offset + d + 2));
+    last = d;
     for (let k = -d; k <= d; k += 2) {
       let x =
         k === -d || (k !== d && (v[offset + k - 1] as number) < (v[offset + k + 1] as number))
@@ -39,17 +72,15 @@ export function diffLines(a: readonly string[], b: readonly string[]): Edit[] {
       }
     }
   }
-  trace.push(v.slice());
+  if (!found) return replaceAll(a, b);
   const edits: Edit[] = [];
   let x = n;
   let y = m;
-  for (let d = trace.length - 2; d >= 0 && (x > 0 || y > 0); d--) {
-    const previous = trace[d] as Int32Array;
+  for (let d = last; d >= 0 && (x > 0 || y > 0); d--) {
     const k = x - y;
-    const isDown =
-      k === -d || (k !== d && (previous[offset + k - 1] as number) < (previous[offset + k + 1] as number));
+    const isDown = k === -d || (k !== d && read(d, k - 1) < read(d, k + 1));
     const previousK = isDown ? k + 1 : k - 1;
-    const previousX = previous[offset + previousK] as number;
+    const previousX = d === 0 ? 0 : read(d, previousK);
     const previousY = previousX - previousK;
     while (x > previousX && y > previousY) {
       edits.push({ kind: " ", line: a[x - 1] as string });
