@@ -287,7 +287,7 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
       volumes,
       extraHosts: needsHostGateway ? [`${DOCKER_HOST_GATEWAY}:host-gateway`] : [],
       healthcheck: test && {
-        test,
+        test: test.map(composeLiteral),
         interval: health?.interval ?? "10s",
         timeout: health?.timeout ?? "5s",
         retries: health?.retries ?? 5,
