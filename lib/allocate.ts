@@ -1,0 +1,111 @@
+/**
+ * Port allocation: which port a new service of a stack should get, and whether a chosen port is
+ * acceptable. Pure: the registry and a snapshot of this machine's listeners in, values out.
+ */
+import * as v from "valibot";
+import { compareCodeUnits, isEphemeralPort, LINUX_EPHEMERAL, parseRange, stackUsage } from "./derive.ts";
+import { describeOwner, type Listener } from "./listeners.ts";
+import { type Registry, serviceSchema } from "./schema.ts";
+
+export type PortSuggestion = {
+  stack: string;
+  range: string;
+  /** The lowest acceptable port, or undefined when the range is full. */
+  port?: number;
+  /** One line for people, for example "3405: first free in apis 3400-3499; 3404 is in use by pid 812 (node)". */
+  explanation: string;
+};
+
+/** The listener that best describes who holds `port`: one with a known owner if there is one. */
+export function findHolder(listeners: readonly Listener[], port: number): Listener | undefined {
+  const holders = listeners.filter((listener) => listener.port === port);
+  return holders.find((listener) => listener.pid !== undefined) ?? holders[0];
+}
+
+/** Lowest port of the stack's range that is not registered, not ephemeral and not listening now. */
+export function suggestPort(
+  registry: Registry,
+  stack: string,
+  listeners: readonly Listener[],
+): PortSuggestion {
+  const rangeText = registry.ranges[stack] ?? "";
+  const range = parseRange(rangeText);
+  const label = `${stack} ${rangeText}`;
+  if (!range) return { stack, range: rangeText, explanation: `stack ${stack} has no valid range` };
+  const registered = new Set(registry.services.map((service) => service.port));
+  const busy: string[] = [];
+  let ephemeral = 0;
+  for (let port = range.min; port <= range.max; port++) {
+    if (registered.has(port)) continue;
+    if (isEphemeralPort(port)) {
+      ephemeral++;
+      continue;
+    }
+    const holder = findHolder(listeners, port);
+    if (holder) {
+      busy.push(`${port} is in use by ${describeOwner(holder)}`);
+      continue;
+    }
+    const notes = [...busy];
+    if (ephemeral > 0) notes.push(`${ephemeral} port(s) skipped in the ephemeral range`);
+    return {
+      stack,
+      range: rangeText,
+      port,
+      explanation: [`${port}: first free in ${label}`, ...notes].join("; "),
+    };
+  }
+  const counts = [`${registered.size} registered`, `${busy.length} in use`];
+  if (ephemeral > 0) counts.push(`${ephemeral} ephemeral`);
+  return { stack, range: rangeText, explanation: `no free port in ${label} (${counts.join(", ")})` };
+}
+
+/**
+ * Why `port` cannot be given to a new service of `stack`, or undefined when it can. The schema's
+ * own port rule comes first, so the message matches what `ports:validate` would say.
+ */
+export function checkPortChoice(
+  registry: Registry,
+  stack: string,
+  port: number,
+  listeners: readonly Listener[],
+): string | undefined {
+  const parsed = v.safeParse(serviceSchema.entries.port, port, { abortPipeEarly: true });
+  if (!parsed.success) return parsed.issues[0]?.message;
+  const rangeText = registry.ranges[stack] ?? "";
+  const range = parseRange(rangeText);
+  if (range && (port < range.min || port > range.max)) return `must lie within ${stack} ${rangeText}`;
+  const owner = registry.services.find((service) => service.port === port);
+  if (owner) return `${port} is already registered to ${owner.name}`;
+  if (isEphemeralPort(port)) {
+    return `${port} is in the Linux ephemeral range ${LINUX_EPHEMERAL.min}-${LINUX_EPHEMERAL.max}; outgoing connections may take it`;
+  }
+  const holder = findHolder(listeners, port);
+  if (holder)
+    return `${port} is in use by ${describeOwner(holder)} (${holder.transport}${holder.family === 6 ? "6" : ""})`;
+  return undefined;
+}
+
+/** Parses `--port`: "auto" (or nothing) means the suggestion; anything else must be a decimal integer. */
+export function parsePortText(text: string): number | "auto" | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "" || trimmed === "auto") return "auto";
+  return /^\d{1,5}$/.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/** The stacks a new service can join, with how full each range is (a select hint). */
+export function describeStacks(registry: Registry): { stack: string; hint: string }[] {
+  return stackUsage(registry, 0).map((usage) => ({
+    stack: usage.stack,
+    hint: `${usage.range} · ${usage.used} used, ${usage.free} free`,
+  }));
+}
+
+/** Owners already in the registry, most frequent first, then by name. */
+export function listOwners(registry: Registry): string[] {
+  const counts = new Map<string, number>();
+  for (const service of registry.services) counts.set(service.owner, (counts.get(service.owner) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || compareCodeUnits(a[0], b[0]))
+    .map(([owner]) => owner);
+}
