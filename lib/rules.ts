@@ -193,7 +193,8 @@ export const checkDependencies: Rule = (context) => {
       if (dependency === service.name) {
         diagnostics.push(at(context, path, "depends-self", `${label(service)} depends on itself`));
       } else if (!context.names.has(dependency)) {
-        const suggestion = suggestClosest(dependency, [...context.names]);
+        const others = [...context.names].filter((name) => name !== service.name);
+        const suggestion = suggestClosest(dependency, others);
         diagnostics.push(
           at(
             context,
