@@ -1,0 +1,96 @@
+/**
+ * Shared test plumbing: repository paths, registry text builders, temp roots and task spawning.
+ */
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Diagnostic } from "../../lib/diagnostics.ts";
+import { parseRegistry } from "../../lib/load.ts";
+import { validateParsed } from "../../lib/validate.ts";
+
+export const REPO = join(import.meta.dir, "..", "..");
+export const FIXTURES = join(REPO, "fixtures");
+export const TRADINGSYSTEM = join(FIXTURES, "validate", "tradingsystem", "registry.yaml");
+export const DEFAULT_REGISTRY = join(REPO, "config", "ports", "registry.yaml");
+
+/** The registry header every rule case shares; `services:` is line 8, the first service starts on line 9. */
+export const HEAD = `version: "1.0.0"
+lastUpdated: "2025-11-11"
+ranges:
+  api: "4000-4099"
+  data: "5000-5099"
+networks:
+  backend: {}
+services:
+`;
+
+/**
+ * One container service in 8 lines (name on the first, network on the last), plus `extra` lines
+ * indented under it.
+ */
+export function service(name: string, port: number, extra: string[] = [], stack = "api"): string {
+  return [
+    `  - name: ${name}`,
+    `    stack: ${stack}`,
+    `    port: ${port}`,
+    "    protocol: http",
+    "    owner: Team A",
+    `    description: Serves the ${name} endpoints`,
+    "    container: true",
+    "    network: backend",
+    ...extra.map((line) => `    ${line}`),
+    "",
+  ].join("\n");
+}
+
+export function diagnosticsOf(source: string, file = "r.yaml"): Diagnostic[] {
+  return validateParsed(parseRegistry(source, file)).diagnostics;
+}
+
+/** A diagnostic with its severity taken from the rule's default. */
+export function diagnostic(
+  line: number,
+  col: number,
+  rule: string,
+  severity: "error" | "warning",
+  message: string,
+  file = "r.yaml",
+): Diagnostic {
+  return { file, line, col, rule, severity, message };
+}
+
+export async function makeTempDir(prefix = "ports-"): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Copies `fixtures/<task>/<case>/` into a fresh temp directory and returns that directory. */
+export async function copyFixture(relative: string): Promise<string> {
+  const directory = await makeTempDir();
+  await cp(join(FIXTURES, relative), directory, { recursive: true });
+  return directory;
+}
+
+export async function removeDir(directory: string): Promise<void> {
+  await rm(directory, { recursive: true, force: true });
+}
+
+export type TaskResult = { stdout: string; stderr: string; exitCode: number };
+
+/** Runs `bun tasks/<task>.ts ARGS` the way a user does, without colour and in UTC. */
+export function runTask(task: string, args: string[], cwd = REPO): TaskResult {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && key !== "FORCE_COLOR") env[key] = value;
+  }
+  const result = Bun.spawnSync([process.execPath, join(REPO, "tasks", `${task}.ts`), ...args], {
+    cwd,
+    env: { ...env, NO_COLOR: "1", TZ: "Etc/UTC" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return {
+    stdout: result.stdout.toString(),
+    stderr: result.stderr.toString(),
+    exitCode: result.exitCode ?? -1,
+  };
+}
