@@ -121,8 +121,17 @@ export function sharedEndpointOf(service: Service): Endpoint {
   return isContainer(service) ? endpointOf(service, "container") : endpointOf(service, "host");
 }
 
-export function findService(registry: Registry, name: string): Service | undefined {
-  return registry.services.find((service) => service.name === name);
+const serviceIndexes = new WeakMap<readonly Service[], Map<string, Service>>();
+
+/** Looks a service up by name through an index built once per services array. */
+export function findService(registry: Pick<Registry, "services">, name: string): Service | undefined {
+  let index = serviceIndexes.get(registry.services);
+  if (!index) {
+    index = new Map();
+    for (const service of registry.services) if (!index.has(service.name)) index.set(service.name, service);
+    serviceIndexes.set(registry.services, index);
+  }
+  return index.get(name);
 }
 
 /** Stack names in code-unit order (never locale order, so output is the same on every machine). */
@@ -134,11 +143,22 @@ export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Services of one stack, ordered by port then name. */
-export function servicesOfStack(registry: Registry, stack: string): Service[] {
-  return registry.services
-    .filter((service) => service.stack === stack)
-    .sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));
+const stackIndexes = new WeakMap<readonly Service[], Map<string, Service[]>>();
+
+/** Services of one stack, ordered by port then name (grouped once per services array). */
+export function servicesOfStack(registry: Pick<Registry, "services">, stack: string): Service[] {
+  let index = stackIndexes.get(registry.services);
+  if (!index) {
+    index = new Map();
+    for (const service of registry.services) {
+      const group = index.get(service.stack);
+      if (group) group.push(service);
+      else index.set(service.stack, [service]);
+    }
+    for (const group of index.values()) group.sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));
+    stackIndexes.set(registry.services, index);
+  }
+  return [...(index.get(stack) ?? [])];
 }
 
 export type StackUsage = {
@@ -159,8 +179,8 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
     const rangeText = registry.ranges[stack] ?? "";
     const range = parseRange(rangeText) ?? { min: 0, max: -1 };
     const size = rangeSize(range);
-    const used = registry.services.filter(
-      (service) => service.stack === stack && service.port >= range.min && service.port <= range.max,
+    const used = servicesOfStack(registry, stack).filter(
+      (service) => service.port >= range.min && service.port <= range.max,
     ).length;
     const nextFree: number[] = [];
     for (let port = range.min; port <= range.max && nextFree.length < nextFreeCount; port++) {

@@ -38,7 +38,7 @@ import {
   serviceSchema,
 } from "./schema.ts";
 
-export const MAX_FILE_BYTES = 1024 * 1024;
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_DEPTH = 32;
 export const DEFAULT_REGISTRY_PATH = "config/ports/registry.yaml";
 
