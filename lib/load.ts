@@ -45,7 +45,11 @@ export const DEFAULT_REGISTRY_PATH = "config/ports/registry.yaml";
 export type Path = (string | number)[];
 
 /** A service with only the fields that passed the schema on their own; the business rules read these. */
-export type PartialService = Partial<Service> & { index: number };
+export type PartialService = Partial<Service> & {
+  index: number;
+  /** Fields written in the file that failed the schema: present, so "missing" rules stay quiet. */
+  rejected: string[];
+};
 
 export type PartialRegistry = {
   ranges: Record<string, string>;
@@ -553,12 +557,13 @@ function salvage(raw: unknown): PartialRegistry {
   }
   if (Array.isArray(raw.services)) {
     raw.services.forEach((service, index) => {
-      const salvaged: PartialService = { index };
+      const salvaged: PartialService = { index, rejected: [] };
       if (isRecord(service)) {
         for (const [key, schema] of Object.entries(serviceSchema.entries)) {
           if (!Object.hasOwn(service, key)) continue;
           const result = v.safeParse(schema, service[key], { abortPipeEarly: true });
           if (result.success) Object.assign(salvaged, { [key]: result.output });
+          else salvaged.rejected.push(key);
         }
       }
       partial.services.push(salvaged);

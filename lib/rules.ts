@@ -47,6 +47,10 @@ function servicePath(service: PartialService, field?: string): Path {
   return field ? ["services", service.index, field] : ["services", service.index];
 }
 
+/** A field the file does not set at all (one written with a bad value is already a schema error). */
+const isUnset = (service: PartialService, field: keyof PartialService & string) =>
+  service[field] === undefined && !service.rejected.includes(field);
+
 const label = (service: PartialService) => service.name ?? `services[${service.index}]`;
 
 export const checkDuplicateNames: Rule = (context) => {
@@ -253,7 +257,7 @@ export const checkDeprecations: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const byName = new Map(context.registry.services.filter((s) => s.name).map((s) => [s.name as string, s]));
   for (const service of context.registry.services) {
-    if (service.deprecated && service.replacement === undefined) {
+    if (service.deprecated && isUnset(service, "replacement")) {
       diagnostics.push(
         at(
           context,
@@ -309,7 +313,7 @@ export const checkNetworks: Rule = (context) => {
   for (const service of context.registry.services) {
     const networks = networksOf(service);
     for (const network of networks) used.add(network);
-    if (service.container && networks.length === 0 && service.name !== undefined) {
+    if (service.container && isUnset(service, "network") && service.name !== undefined) {
       diagnostics.push(
         at(
           context,
@@ -366,6 +370,7 @@ export const checkConnectivity: Rule = (context) => {
       if (!dependency || dependency === service) return;
       const path = [...servicePath(service, "depends_on"), position];
       if (dependency.container === undefined && dependency.name === undefined) return;
+      if (dependency.rejected.includes("container")) return;
       if (!dependency.container) {
         diagnostics.push(
           at(
@@ -430,7 +435,7 @@ const CONTAINER_ONLY_FIELDS = ["image", "build", "volumes", "command", "restart"
 export const checkContainerFields: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   for (const service of context.registry.services) {
-    if (service.container !== false && service.container !== undefined) continue;
+    if (service.container === true || service.rejected.includes("container")) continue;
     for (const field of CONTAINER_ONLY_FIELDS) {
       if (service[field] !== undefined) {
         diagnostics.push(
@@ -452,7 +457,7 @@ export const checkGateway: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const paths = new Map<string, PartialService>();
   for (const service of context.registry.services) {
-    if (service.exposure === "gateway" && service.gatewayPath === undefined) {
+    if (service.exposure === "gateway" && isUnset(service, "gatewayPath")) {
       diagnostics.push(
         at(
           context,
