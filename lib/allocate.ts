@@ -1,11 +1,12 @@
 /**
- * Port allocation: which port a new service of a stack should get, and whether a chosen port is
- * acceptable. Pure: the registry and a snapshot of this machine's listeners in, values out.
+ * Ports against this machine: which port a new service of a stack should get, whether a chosen
+ * port is acceptable, and how the registry compares with what listens now (ports:doctor).
+ * Pure: the registry and a snapshot of this machine's listeners in, values out.
  */
 import * as v from "valibot";
 import { compareCodeUnits, isEphemeralPort, LINUX_EPHEMERAL, parseRange, stackUsage } from "./derive.ts";
 import { describeOwner, type Listener } from "./listeners.ts";
-import { type Registry, serviceSchema } from "./schema.ts";
+import { type Protocol, type Registry, serviceSchema } from "./schema.ts";
 
 export type PortSuggestion = {
   stack: string;
@@ -108,4 +109,91 @@ export function listOwners(registry: Registry): string[] {
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || compareCodeUnits(a[0], b[0]))
     .map(([owner]) => owner);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Occupancy: the registry compared with what listens on this machine (for ports:doctor)
+
+/** One socket holding a port, as reported to people and in `--json`. */
+export type Holder = {
+  transport: Listener["transport"];
+  family: Listener["family"];
+  address: string;
+  pid?: number;
+  command?: string;
+  isContainerProcess: boolean;
+};
+
+export type RegisteredInUse = {
+  service: string;
+  stack: string;
+  port: number;
+  isContainer: boolean;
+  holders: Holder[];
+};
+export type UnknownListener = { port: number; stack: string; range: string; holders: Holder[] };
+export type ContainerPortTaken = { service: string; port: number; holders: Holder[] };
+
+export type Occupancy = {
+  /** Registered ports some process holds right now (information, not a conflict by itself). */
+  inUse: RegisteredInUse[];
+  /** Listeners on ports inside a declared range that no service registers (conflict). */
+  unknown: UnknownListener[];
+  /** Container services whose port a process outside any container holds (conflict). */
+  containerPortsTaken: ContainerPortTaken[];
+};
+
+function toHolder(listener: Listener): Holder {
+  const holder: Holder = {
+    transport: listener.transport,
+    family: listener.family,
+    address: listener.address,
+    isContainerProcess: listener.isContainerProcess,
+  };
+  if (listener.pid !== undefined) holder.pid = listener.pid;
+  if (listener.command !== undefined) holder.command = listener.command;
+  return holder;
+}
+
+/** The transport a service's port is bound with: UDP for `udp`, TCP for every other protocol. */
+export function transportOf(protocol: Protocol): Listener["transport"] {
+  return protocol === "udp" ? "udp" : "tcp";
+}
+
+export function inspectOccupancy(registry: Registry, listeners: readonly Listener[]): Occupancy {
+  const byPort = new Map<number, Holder[]>();
+  for (const listener of listeners) {
+    const holders = byPort.get(listener.port) ?? [];
+    holders.push(toHolder(listener));
+    byPort.set(listener.port, holders);
+  }
+  const registered = new Set(registry.services.map((service) => service.port));
+  const inUse: RegisteredInUse[] = [];
+  const containerPortsTaken: ContainerPortTaken[] = [];
+  const services = [...registry.services].sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));
+  for (const service of services) {
+    const transport = transportOf(service.protocol);
+    const holders = byPort.get(service.port)?.filter((holder) => holder.transport === transport);
+    if (!holders || holders.length === 0) continue;
+    const isContainerService = service.container === true;
+    inUse.push({
+      service: service.name,
+      stack: service.stack,
+      port: service.port,
+      isContainer: isContainerService,
+      holders,
+    });
+    const outsiders = holders.filter((holder) => holder.pid !== undefined && !holder.isContainerProcess);
+    if (isContainerService && outsiders.length > 0) {
+      containerPortsTaken.push({ service: service.name, port: service.port, holders: outsiders });
+    }
+  }
+  const unknown: UnknownListener[] = [];
+  const stacks = stackUsage(registry, 0);
+  for (const [port, holders] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
+    if (registered.has(port)) continue;
+    const stack = stacks.find((usage) => port >= usage.min && port <= usage.max);
+    if (stack) unknown.push({ port, stack: stack.stack, range: stack.range, holders });
+  }
+  return { inUse, unknown, containerPortsTaken };
 }
