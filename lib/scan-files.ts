@@ -1,0 +1,356 @@
+/**
+ * What the scanner reads, and how: the scanner's settings file, the candidate list (tracked files
+ * in a git repository, a glob walk elsewhere, explicit paths, or the staged index), and a safe
+ * read of each candidate. This module and `lib/scan-baseline.ts` are the scanner's only disk I/O.
+ *
+ * Safety: a file is opened with O_NOFOLLOW (a symlink is never followed), its directory's real path
+ * must stay inside the root, FIFOs and devices are skipped without blocking (O_NONBLOCK, then fstat),
+ * and files over the size cap or with a NUL byte in their first 8 KB are skipped and counted.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+} from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { glob } from "tinyglobby";
+import * as v from "valibot";
+import { parseDocument } from "yaml";
+import { ConfigError, IoError } from "./errors.ts";
+
+export const DEFAULT_SCAN_CONFIG_PATH = "config/ports/scan.yaml";
+export const DEFAULT_BASELINE_PATH = "config/ports/scan-baseline.json";
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+export const BINARY_PROBE_BYTES = 8192;
+
+/** Walked past outside a git repository (inside one, `.gitignore` decides). */
+export const DEFAULT_IGNORES = [
+  "**/node_modules/**",
+  "**/.git/**",
+  "**/dist/**",
+  "**/build/**",
+  "**/out/**",
+  "**/coverage/**",
+  "**/.next/**",
+  "**/.nuxt/**",
+  "**/.turbo/**",
+  "**/.cache/**",
+  "**/vendor/**",
+  "**/*.min.js",
+  "**/package-lock.json",
+  "**/pnpm-lock.yaml",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+const ignoreEntrySchema = v.strictObject({
+  path: v.pipe(v.string("must be a glob string"), v.minLength(1, "must not be empty")),
+  reason: v.pipe(v.string("must be a string"), v.minLength(3, "must say why (at least 3 characters)")),
+});
+
+const scanConfigSchema = v.strictObject({
+  ignore: v.optional(v.array(ignoreEntrySchema, "must be a list of { path, reason }")),
+  minPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
+  maxFileBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
+  baseline: v.optional(v.pipe(v.string(), v.minLength(1))),
+});
+
+export type ScanConfig = {
+  /** Path as written in messages, or undefined when the file does not exist. */
+  file?: string;
+  ignore: { path: string; reason: string }[];
+  minPort: number;
+  maxFileBytes: number;
+  baseline?: string;
+};
+
+export function parseScanConfig(source: string, file: string): ScanConfig {
+  const document = parseDocument(source, { version: "1.2", schema: "core", prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(`${file}: ${document.errors[0]?.message.split("\n")[0] ?? "invalid YAML"}`);
+  }
+  const parsed = v.safeParse(scanConfigSchema, document.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const where = issue.path?.map((item) => String(item.key)).join(".") ?? "(root)";
+    throw new ConfigError(`${file}: ${where} ${issue.message}`);
+  }
+  const config = parsed.output;
+  return {
+    file,
+    ignore: config.ignore ?? [],
+    minPort: config.minPort ?? 1024,
+    maxFileBytes: config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    ...(config.baseline ? { baseline: config.baseline } : {}),
+  };
+}
+
+/** The settings file, or the defaults when it does not exist and was not asked for by name. */
+export function loadScanConfig(root: string, path: string | undefined): ScanConfig {
+  const file = path ?? DEFAULT_SCAN_CONFIG_PATH;
+  const absolute = resolve(root, file);
+  let source: string;
+  try {
+    source = readFileSync(absolute, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && path === undefined)
+      return { ignore: [], minPort: 1024, maxFileBytes: DEFAULT_MAX_FILE_BYTES };
+    throw new IoError(`${file}: cannot read the scanner settings (${code ?? "error"})`);
+  }
+  return parseScanConfig(source, file);
+}
+
+export type PathFilter = (path: string) => boolean;
+
+/** True for the paths the settings' `ignore` globs exclude. */
+export function createIgnoreFilter(globs: readonly string[]): PathFilter {
+  const matchers = globs.map((pattern) => new Bun.Glob(pattern));
+  return (path) => matchers.some((matcher) => matcher.match(path));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidates
+
+export type Discovery = "tracked" | "glob" | "staged";
+
+function runGit(
+  root: string,
+  args: string[],
+  stdin?: Uint8Array,
+): { ok: boolean; stdout: Buffer; stderr: string } {
+  try {
+    const result = Bun.spawnSync(["git", "-C", root, ...args], {
+      stdin: stdin ?? "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" },
+    });
+    return { ok: result.exitCode === 0, stdout: result.stdout as Buffer, stderr: result.stderr.toString() };
+  } catch {
+    return { ok: false, stdout: Buffer.alloc(0), stderr: "git is not installed" };
+  }
+}
+
+function splitNul(buffer: Buffer): string[] {
+  return buffer
+    .toString("utf8")
+    .split("\0")
+    .filter((item) => item !== "");
+}
+
+/** Tracked files under the root (so `.gitignore` holds), or undefined outside a git work tree. */
+export function listTrackedFiles(root: string): string[] | undefined {
+  const result = runGit(root, ["ls-files", "-z", "--cached"]);
+  if (!result.ok) return undefined;
+  return splitNul(result.stdout);
+}
+
+export async function listFilesByGlob(root: string): Promise<string[]> {
+  return glob(["**/*"], {
+    cwd: root,
+    dot: true,
+    followSymbolicLinks: false,
+    onlyFiles: true,
+    ignore: DEFAULT_IGNORES,
+    expandDirectories: false,
+  });
+}
+
+export async function listCandidates(root: string): Promise<{ discovery: Discovery; paths: string[] }> {
+  const tracked = listTrackedFiles(root);
+  if (tracked) return { discovery: "tracked", paths: tracked };
+  return { discovery: "glob", paths: await listFilesByGlob(root) };
+}
+
+/**
+ * Explicit path arguments (relative to `cwd`) as root-relative paths. A directory selects the
+ * listed files under it. Paths that leave the root are returned separately.
+ */
+export function selectPaths(
+  root: string,
+  cwd: string,
+  args: readonly string[],
+  listed: readonly string[],
+): { paths: string[]; outside: string[] } {
+  const paths = new Set<string>();
+  const outside: string[] = [];
+  for (const arg of args) {
+    const absolute = isAbsolute(arg) ? arg : resolve(cwd, arg);
+    const rel = relative(root, absolute).split(sep).join("/");
+    if (rel.startsWith("../") || rel === ".." || isAbsolute(rel)) {
+      outside.push(arg);
+      continue;
+    }
+    let isDirectory = false;
+    try {
+      isDirectory = lstatSync(absolute).isDirectory();
+    } catch {
+      throw new IoError(`${arg}: no such file or directory`);
+    }
+    if (rel === "") {
+      for (const path of listed) paths.add(path);
+    } else if (isDirectory) {
+      const prefix = `${rel}/`;
+      for (const path of listed) if (path.startsWith(prefix)) paths.add(path);
+    } else {
+      paths.add(rel);
+    }
+  }
+  return { paths: [...paths], outside };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+export type SkipReason =
+  | "generated"
+  | "binary"
+  | "too-large"
+  | "symlink"
+  | "outside-root"
+  | "special"
+  | "unreadable";
+
+export type ReadResult = { text: string } | { skip: SkipReason };
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export function hasNulByte(bytes: Uint8Array): boolean {
+  const end = Math.min(bytes.length, BINARY_PROBE_BYTES);
+  for (let index = 0; index < end; index++) if (bytes[index] === 0) return true;
+  return false;
+}
+
+/** Reads files under one root, remembering which directories stay inside it. */
+export function createReader(root: string, maxFileBytes: number) {
+  const realRoot = realpathSync(root);
+  const directoryInside = new Map<string, boolean>();
+  const isInside = (directory: string): boolean => {
+    const cached = directoryInside.get(directory);
+    if (cached !== undefined) return cached;
+    let inside = false;
+    try {
+      const real = realpathSync(join(root, directory));
+      inside = real === realRoot || real.startsWith(realRoot + sep);
+    } catch {
+      inside = false;
+    }
+    directoryInside.set(directory, inside);
+    return inside;
+  };
+  return (path: string): ReadResult => {
+    if (!isInside(dirname(path))) return { skip: "outside-root" };
+    let descriptor: number;
+    try {
+      descriptor = openSync(join(root, path), OPEN_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ELOOP" || code === "EMLINK") return { skip: "symlink" };
+      return { skip: "unreadable" };
+    }
+    try {
+      const info = fstatSync(descriptor);
+      if (!info.isFile()) return { skip: "special" };
+      if (info.size > maxFileBytes) return { skip: "too-large" };
+      const bytes = Buffer.allocUnsafe(info.size);
+      let filled = 0;
+      while (filled < info.size) {
+        const count = readSync(descriptor, bytes, filled, info.size - filled, null);
+        if (count === 0) break;
+        filled += count;
+      }
+      const content = filled === info.size ? bytes : bytes.subarray(0, filled);
+      if (hasNulByte(content)) return { skip: "binary" };
+      return { text: content.toString("utf8") };
+    } catch {
+      return { skip: "unreadable" };
+    } finally {
+      closeSync(descriptor);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staged content
+
+export type StagedFile = { path: string } & ReadResult;
+
+/**
+ * The staged version of every added, copied, modified or renamed file: one `git diff --cached`
+ * for names and blob ids, and one `git cat-file --batch` for all contents. Symlinks and
+ * submodules in the index are skipped.
+ */
+export function readStagedFiles(
+  root: string,
+  maxFileBytes: number,
+  accept: (path: string) => boolean,
+): StagedFile[] {
+  const diff = runGit(root, [
+    "diff",
+    "--cached",
+    "--raw",
+    "-z",
+    "--no-renames",
+    "--no-abbrev",
+    "--relative",
+    "--diff-filter=ACMRT",
+  ]);
+  if (!diff.ok) {
+    throw new IoError(
+      `--staged needs a git repository: ${diff.stderr.trim().split("\n")[0] ?? "git failed"}`,
+    );
+  }
+  const fields = diff.stdout.toString("utf8").split("\0");
+  const entries: { path: string; mode: string; blob: string }[] = [];
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const meta = fields[index] as string;
+    const path = fields[index + 1] as string;
+    const parts = meta.split(" ");
+    entries.push({ path, mode: parts[1] ?? "", blob: parts[3] ?? "" });
+  }
+  const results: StagedFile[] = [];
+  const wanted: { path: string; blob: string }[] = [];
+  for (const entry of entries) {
+    if (!accept(entry.path)) continue;
+    if (entry.mode === "120000") results.push({ path: entry.path, skip: "symlink" });
+    else if (entry.mode === "160000") results.push({ path: entry.path, skip: "special" });
+    else wanted.push(entry);
+  }
+  if (wanted.length === 0) return results;
+  const batch = runGit(
+    root,
+    ["cat-file", "--batch"],
+    Buffer.from(wanted.map((entry) => `${entry.blob}\n`).join("")),
+  );
+  if (!batch.ok)
+    throw new IoError(`cannot read staged content: ${batch.stderr.trim().split("\n")[0] ?? "git failed"}`);
+  const output = batch.stdout;
+  let cursor = 0;
+  for (const entry of wanted) {
+    const headerEnd = output.indexOf(10, cursor);
+    const header = output.subarray(cursor, headerEnd).toString("utf8").split(" ");
+    const size = Number(header[2]);
+    const start = headerEnd + 1;
+    cursor = start + (Number.isFinite(size) ? size : 0) + 1;
+    if (header[1] !== "blob" || !Number.isFinite(size)) {
+      results.push({ path: entry.path, skip: "unreadable" });
+    } else if (size > maxFileBytes) {
+      results.push({ path: entry.path, skip: "too-large" });
+    } else {
+      const bytes = output.subarray(start, start + size);
+      results.push(
+        hasNulByte(bytes)
+          ? { path: entry.path, skip: "binary" }
+          : { path: entry.path, text: bytes.toString("utf8") },
+      );
+    }
+  }
+  return results;
+}

@@ -1,0 +1,358 @@
+/**
+ * `npm run ports:scan-hardcoded`: finds literal ports that bypass the registry, in every file type
+ * a monorepo hides them in, and says what to use instead.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { describeFailure, EXIT, parseChoice, parseFlags } from "../lib/cli.ts";
+import { createColors, shouldUseColor } from "../lib/colors.ts";
+import { compareCodeUnits } from "../lib/derive.ts";
+import { IoError, UsageError } from "../lib/errors.ts";
+import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
+import {
+  ALLOW_MARKERS,
+  classifyPath,
+  createPortIndex,
+  type Finding,
+  isGeneratedSource,
+  type PortIndex,
+  scanSource,
+} from "../lib/scan.ts";
+import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
+import { matchComposeDrift } from "../lib/scan-compose.ts";
+import {
+  createIgnoreFilter,
+  createReader,
+  DEFAULT_BASELINE_PATH,
+  DEFAULT_SCAN_CONFIG_PATH,
+  type Discovery,
+  listCandidates,
+  loadScanConfig,
+  type ReadResult,
+  readStagedFiles,
+  type SkipReason,
+  selectPaths,
+} from "../lib/scan-files.ts";
+import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
+import { validateRegistryFile } from "../lib/validate.ts";
+import packageJson from "../package.json" with { type: "json" };
+
+export const FORMATS = ["text", "json", "sarif"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const HELP = `Usage: bun tasks/scan-hardcoded.ts [options] [PATH...]
+
+Finds hardcoded ports (localhost:NNNN, 127.0.0.1, 0.0.0.0, [::1], host.docker.internal, compose
+ports, PORT=NNNN, env fallbacks) in js/ts/jsx/tsx/mjs/cjs, yml/yaml, sh, json, .env* and Dockerfile*,
+names the registered service that owns each port and the .env.shared variable to use instead.
+
+Files: the tracked files in a git repository (so .gitignore holds), a walk of the tree elsewhere,
+only PATHs when given, or the staged content with --staged. Files that ports:sync generates,
+the registry itself and the "ignore" globs of ${DEFAULT_SCAN_CONFIG_PATH} are skipped.
+
+Options:
+  --staged             scan the staged content (for pre-commit hooks)
+  --format FORMAT      text (default), json (ScanReport) or sarif (SARIF 2.1.0)
+  --json               same as --format json
+  --warn               report findings but exit 0 (the adoption phase); SARIF level "warning"
+  --baseline PATH      ignore the findings recorded in PATH (default: the settings' "baseline")
+  --update-baseline    record every current finding in the baseline and exit 0
+                       (default path: ${DEFAULT_BASELINE_PATH})
+  --registry PATH      registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --config PATH        scanner settings (default: ${DEFAULT_SCAN_CONFIG_PATH}, optional)
+  --root DIR           repository root (default: current directory)
+  -h, --help           show this help
+
+Suppress one line with a comment on it or on the line above: "ports:allow <reason>" (or
+"port-governance:ignore <reason>"). A marker without a reason is itself a finding.
+
+Output: "path:line:col rule message" per finding, then a summary.
+Exit codes: 0 clean (or --warn, or --update-baseline), 1 findings, 2 usage, settings or I/O error.
+If the registry is missing or invalid the scan still runs: every port is then "unregistered".`;
+
+export type ScanOptions = {
+  root: string;
+  /** Where relative PATH arguments are resolved (default: the root). */
+  cwd?: string;
+  paths?: string[];
+  isStaged?: boolean;
+  registryPath?: string;
+  configPath?: string;
+  baselinePath?: string;
+  shouldUpdateBaseline?: boolean;
+};
+
+export type SkippedCounts = Record<SkipReason | "ignored", number>;
+
+export type RegistryStatus = "valid" | "invalid" | "missing";
+
+/** The `--format json` document. */
+export type ScanReport = {
+  version: 1;
+  discovery: Discovery | "paths";
+  registry: { file: string; status: RegistryStatus; services: number };
+  filesScanned: number;
+  skipped: SkippedCounts;
+  suppressed: { inline: number; baseline: number };
+  /** Baseline entries that no longer match any finding (prune them with --update-baseline). */
+  staleBaseline: number;
+  baselineWritten?: { file: string; findings: number };
+  findings: Finding[];
+};
+
+function emptySkipped(): SkippedCounts {
+  return {
+    ignored: 0,
+    generated: 0,
+    binary: 0,
+    "too-large": 0,
+    symlink: 0,
+    "outside-root": 0,
+    special: 0,
+    unreadable: 0,
+  };
+}
+
+async function loadIndex(
+  root: string,
+  registryPath: string | undefined,
+): Promise<{ index: PortIndex; registry: ScanReport["registry"] }> {
+  const absolute = resolve(root, registryPath ?? DEFAULT_REGISTRY_PATH);
+  const file = displayPath(absolute, root);
+  if (!existsSync(absolute)) {
+    if (registryPath !== undefined) throw new IoError(`${registryPath}: no such registry file`);
+    return { index: createPortIndex(undefined), registry: { file, status: "missing", services: 0 } };
+  }
+  const result = await validateRegistryFile(absolute, root);
+  const status: RegistryStatus = result.registry ? "valid" : "invalid";
+  return {
+    index: createPortIndex(result.registry),
+    registry: { file, status, services: result.registry?.services.length ?? 0 },
+  };
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    compareCodeUnits(a.file, b.file) || a.line - b.line || a.col - b.col || compareCodeUnits(a.rule, b.rule)
+  );
+}
+
+export async function run(options: ScanOptions): Promise<ScanReport> {
+  const root = resolve(options.root);
+  const cwd = options.cwd ? resolve(options.cwd) : root;
+  const config = loadScanConfig(root, options.configPath);
+  const { index, registry } = await loadIndex(root, options.registryPath);
+  const isIgnored = createIgnoreFilter(config.ignore.map((entry) => entry.path));
+  const baselinePath = options.baselinePath ?? config.baseline;
+  const selfPaths = new Set([registry.file, baselinePath ?? DEFAULT_BASELINE_PATH]);
+  const skipped = emptySkipped();
+
+  const accept = (path: string): boolean => {
+    if (!classifyPath(path) || selfPaths.has(path)) return false;
+    if (isIgnored(path)) {
+      skipped.ignored++;
+      return false;
+    }
+    return true;
+  };
+
+  let discovery: ScanReport["discovery"];
+  let sources: { path: string; read: () => ReadResult }[];
+  if (options.isStaged) {
+    discovery = "staged";
+    sources = readStagedFiles(root, config.maxFileBytes, accept).map((file) => ({
+      path: file.path,
+      read: () => file,
+    }));
+  } else {
+    const listed = await listCandidates(root);
+    let paths = listed.paths;
+    discovery = listed.discovery;
+    if (options.paths && options.paths.length > 0) {
+      const selected = selectPaths(root, cwd, options.paths, listed.paths);
+      skipped["outside-root"] += selected.outside.length;
+      paths = selected.paths;
+      discovery = "paths";
+    }
+    const read = createReader(root, config.maxFileBytes);
+    sources = paths.filter(accept).map((path) => ({ path, read: () => read(path) }));
+  }
+
+  let filesScanned = 0;
+  let inline = 0;
+  let findings: Finding[] = [];
+  for (const source of sources) {
+    const result = source.read();
+    if ("skip" in result) {
+      skipped[result.skip]++;
+      continue;
+    }
+    if (isGeneratedSource(result.text)) {
+      skipped.generated++;
+      continue;
+    }
+    filesScanned++;
+    const fileKind = classifyPath(source.path);
+    if (!fileKind) continue;
+    const drift = fileKind === "yaml" ? matchComposeDrift(result.text, index) : undefined;
+    const scanned = scanSource({
+      file: source.path,
+      text: result.text,
+      fileKind,
+      index,
+      minPort: config.minPort,
+      drift,
+    });
+    inline += scanned.suppressed;
+    for (const finding of scanned.findings) findings.push(finding);
+  }
+  findings.sort(compareFindings);
+
+  const report: ScanReport = {
+    version: 1,
+    discovery,
+    registry,
+    filesScanned,
+    skipped,
+    suppressed: { inline, baseline: 0 },
+    staleBaseline: 0,
+    findings,
+  };
+  if (options.shouldUpdateBaseline) {
+    const target = baselinePath ?? DEFAULT_BASELINE_PATH;
+    writeBaseline(root, target, renderBaseline(findings));
+    report.baselineWritten = { file: target, findings: findings.length };
+  } else if (baselinePath !== undefined) {
+    const split = applyBaseline(findings, readBaseline(root, baselinePath));
+    findings = split.kept;
+    report.findings = findings;
+    report.suppressed.baseline = split.baselined;
+    report.staleBaseline = split.stale;
+  }
+  return report;
+}
+
+export function formatFinding(finding: Finding): string {
+  return `${finding.file}:${finding.line}:${finding.col} ${finding.rule} ${finding.message}`;
+}
+
+function describeSkipped(skipped: SkippedCounts): string {
+  const parts = Object.entries(skipped)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${count} ${reason}`);
+  return parts.length > 0 ? `; skipped ${parts.join(", ")}` : "";
+}
+
+export function formatScanReport(report: ScanReport, options: { isColor: boolean; isWarn: boolean }): string {
+  const colors = createColors(options.isColor);
+  const lines = report.findings.map((finding) => {
+    const text = formatFinding(finding);
+    const ruleAt = text.indexOf(` ${finding.rule} `);
+    return `${text.slice(0, ruleAt)} ${colors.paint(options.isWarn ? "yellow" : "red", finding.rule)}${text.slice(ruleAt + finding.rule.length + 1)}`;
+  });
+  if (report.registry.status !== "valid") {
+    lines.push(
+      report.registry.status === "missing"
+        ? `note: no registry at ${report.registry.file}; every port counts as unregistered`
+        : `note: ${report.registry.file} is invalid (run npm run ports:validate); every port counts as unregistered`,
+    );
+  }
+  const fileCount = new Set(report.findings.map((finding) => finding.file)).size;
+  const suppressed = [
+    report.suppressed.inline > 0 ? `${report.suppressed.inline} allowed inline` : "",
+    report.suppressed.baseline > 0 ? `${report.suppressed.baseline} in the baseline` : "",
+  ].filter(Boolean);
+  const summary =
+    `${report.findings.length} hardcoded port(s) in ${fileCount} file(s)` +
+    ` (scanned ${report.filesScanned} file(s)${describeSkipped(report.skipped)}` +
+    `${suppressed.length > 0 ? `; ${suppressed.join(", ")}` : ""})`;
+  lines.push(
+    report.findings.length > 0
+      ? colors.paint(options.isWarn ? "yellow" : "red", summary)
+      : colors.paint("green", summary),
+  );
+  if (report.staleBaseline > 0) {
+    lines.push(
+      `${report.staleBaseline} baseline entr(ies) no longer match; prune them with --update-baseline`,
+    );
+  }
+  if (report.baselineWritten) {
+    lines.push(`wrote ${report.baselineWritten.findings} finding(s) to ${report.baselineWritten.file}`);
+  } else if (report.findings.length > 0) {
+    lines.push(
+      "Fix: read the port from .env.shared through the variable each message names (unregistered ports: npm run ports:new first).",
+      `Keep a literal on purpose: add "${ALLOW_MARKERS[0]} <reason>" in a comment on that line or the line above;` +
+        " for many old findings at once: --update-baseline, then scan with --baseline.",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      staged: { type: "boolean" },
+      format: { type: "string" },
+      json: { type: "boolean" },
+      warn: { type: "boolean" },
+      baseline: { type: "string" },
+      "update-baseline": { type: "boolean" },
+      registry: { type: "string" },
+      config: { type: "string" },
+      root: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    true,
+  );
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const format: Format = values.json ? "json" : parseChoice("format", values.format, FORMATS, "text");
+  if (values.json && values.format !== undefined && values.format !== "json") {
+    throw new UsageError("--json and --format are mutually exclusive");
+  }
+  if (values.staged && positionals.length > 0) {
+    throw new UsageError("--staged scans the index; do not pass paths with it");
+  }
+  const isWarn = values.warn === true;
+  const report = await run({
+    root: values.root ?? process.cwd(),
+    cwd: process.cwd(),
+    paths: positionals,
+    isStaged: values.staged === true,
+    registryPath: values.registry,
+    configPath: values.config,
+    baselinePath: values.baseline,
+    shouldUpdateBaseline: values["update-baseline"] === true,
+  });
+  if (format === "json") {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (format === "sarif") {
+    const log: SarifLog = renderSarif(report.findings, {
+      level: isWarn ? "warning" : "error",
+      version: packageJson.version,
+    });
+    process.stdout.write(`${JSON.stringify(log, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      formatScanReport(report, { isColor: shouldUseColor(process.stdout, process.env), isWarn }),
+    );
+  }
+  if (report.baselineWritten || isWarn) return EXIT.ok;
+  return report.findings.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      const failure = describeFailure("scan-hardcoded", error);
+      console.error(failure.text);
+      process.exitCode = failure.exitCode;
+    },
+  );
+}
