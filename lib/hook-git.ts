@@ -1,0 +1,64 @@
+/**
+ * Git plumbing for the hooks: where the repository is, what a staged file holds, which generated
+ * files differ from the index, and staging them. Git runs with the caller's environment, so inside
+ * a hook `GIT_INDEX_FILE` points at the index of the commit being made. Nothing here prints.
+ */
+import { IoError } from "./errors.ts";
+
+export type GitResult = { exitCode: number; stdout: string; stderr: string };
+
+export function runGit(root: string, args: string[]): GitResult {
+  let result: ReturnType<typeof Bun.spawnSync>;
+  try {
+    result = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  } catch {
+    return { exitCode: 127, stdout: "", stderr: "git is not installed or not on PATH" };
+  }
+  return {
+    exitCode: result.exitCode ?? 1,
+    stdout: result.stdout?.toString() ?? "",
+    stderr: result.stderr?.toString() ?? "",
+  };
+}
+
+/** The work tree's top-level directory, or undefined outside a git work tree (or without git). */
+export function findGitTopLevel(root: string): string | undefined {
+  const result = runGit(root, ["rev-parse", "--show-toplevel"]);
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+/** True when the file on disk differs from its staged version (for example after `git add -p`). */
+export function hasUnstagedChanges(root: string, path: string): boolean {
+  const result = runGit(root, ["diff", "--quiet", "--", path]);
+  if (result.exitCode > 1) throw new IoError(`git could not compare ${path}: ${firstLine(result)}`);
+  return result.exitCode === 1;
+}
+
+function splitNul(text: string): string[] {
+  return text.split("\0").filter((entry) => entry !== "");
+}
+
+/**
+ * Paths among `paths` whose work-tree state is not what the index holds: modified, deleted, or new
+ * and not ignored. These are the files `git add -A` would change.
+ */
+export function listUnstagedPaths(root: string, paths: readonly string[]): string[] {
+  if (paths.length === 0) return [];
+  const changed = runGit(root, ["diff", "--name-only", "-z", "--no-renames", "--", ...paths]);
+  const untracked = runGit(root, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...paths]);
+  for (const result of [changed, untracked]) {
+    if (result.exitCode !== 0) throw new IoError(`git could not list changed files: ${firstLine(result)}`);
+  }
+  return [...new Set([...splitNul(changed.stdout), ...splitNul(untracked.stdout)])].sort();
+}
+
+/** `git add -A` for exactly these paths (additions, modifications and deletions). */
+export function stagePaths(root: string, paths: readonly string[]): void {
+  if (paths.length === 0) return;
+  const result = runGit(root, ["add", "-A", "--", ...paths]);
+  if (result.exitCode !== 0) throw new IoError(`git add failed: ${firstLine(result)}`);
+}
+
+function firstLine(result: GitResult): string {
+  return (result.stderr.trim() || result.stdout.trim()).split("\n")[0] ?? `exit ${result.exitCode}`;
+}

@@ -1,0 +1,123 @@
+/**
+ * The pre-commit step for a staged registry: validate it, regenerate every file from it, and stage
+ * the generated files, so the commit that changes the registry also carries what it generates.
+ */
+import { resolve } from "node:path";
+import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
+import { UsageError } from "../lib/errors.ts";
+import { findGitTopLevel, hasUnstagedChanges, listUnstagedPaths, stagePaths } from "../lib/hook-git.ts";
+import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
+import { run as runSync } from "./sync.ts";
+
+export const HELP = `Usage: bun tasks/sync-staged.ts [options]
+
+Run by the pre-commit hook when ${DEFAULT_REGISTRY_PATH} is staged: checks that the staged registry
+is the one on disk, validates it, regenerates every file from it and stages the generated files.
+
+Options:
+  --json             print one JSON document (SyncStagedReport) instead of text
+  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --root DIR         repository root (default: current directory)
+  -h, --help         show this help
+
+Exit codes: 0 valid and staged, 1 invalid registry or unstaged registry changes, 2 usage or I/O error.`;
+
+export type SyncStagedOptions = { root: string; registryPath?: string };
+
+/** The `--json` document. */
+export type SyncStagedReport = {
+  registry: string;
+  /** False when the registry on disk differs from the staged one (a partial `git add -p`). */
+  isStagedAsOnDisk: boolean;
+  isValid: boolean;
+  diagnostics: Diagnostic[];
+  /** Generated files whose new content this run added to the index, sorted. */
+  staged: string[];
+};
+
+export async function run(options: SyncStagedOptions): Promise<SyncStagedReport> {
+  const root = resolve(options.root);
+  if (findGitTopLevel(root) === undefined) {
+    throw new UsageError(`${root} is not inside a git work tree; this step runs from the pre-commit hook`);
+  }
+  const registryPath = resolve(root, options.registryPath ?? DEFAULT_REGISTRY_PATH);
+  const registry = displayPath(registryPath, root);
+  if (hasUnstagedChanges(root, registry)) {
+    return { registry, isStagedAsOnDisk: false, isValid: false, diagnostics: [], staged: [] };
+  }
+  const sync = await runSync({ root, registryPath });
+  const base = { registry, isStagedAsOnDisk: true, isValid: sync.isValid, diagnostics: sync.diagnostics };
+  if (!sync.isValid) return { ...base, staged: [] };
+  const toStage = listUnstagedPaths(
+    root,
+    sync.files.map((file) => file.path),
+  );
+  stagePaths(root, toStage);
+  return { ...base, staged: toStage };
+}
+
+export function formatSyncStagedReport(report: SyncStagedReport): { stdout: string; stderr: string } {
+  const { registry } = report;
+  if (!report.isStagedAsOnDisk) {
+    return {
+      stdout: "",
+      stderr:
+        `sync-staged: ${registry} has unstaged changes, so the commit would carry a registry other than the one checked.\n` +
+        `sync-staged: fix: git add ${registry} (or git stash --keep-index), then commit again.\n`,
+    };
+  }
+  const lines = report.diagnostics.map(formatDiagnostic);
+  if (!report.isValid) {
+    const { errors } = countBySeverity(report.diagnostics);
+    lines.push(
+      `sync-staged: ${registry} has ${errors} error(s); nothing was generated or staged.`,
+      `sync-staged: fix: correct the line(s) above (npm run ports:validate explains each rule), git add ${registry}, commit again.`,
+    );
+    return { stdout: "", stderr: `${lines.join("\n")}\n` };
+  }
+  const summary =
+    report.staged.length === 0
+      ? `sync-staged: ${registry} is valid; the generated files in the index already match it`
+      : `sync-staged: ${registry} is valid; regenerated and staged ${report.staged.length} file(s): ${report.staged.join(", ")}`;
+  return { stdout: `${summary}\n`, stderr: lines.length > 0 ? `${lines.join("\n")}\n` : "" };
+}
+
+export function exitCodeOf(report: SyncStagedReport): number {
+  return report.isStagedAsOnDisk && report.isValid ? EXIT.ok : EXIT.findings;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    json: { type: "boolean" },
+    registry: { type: "string" },
+    root: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const report = await run({ root: values.root ?? process.cwd(), registryPath: values.registry });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const { stdout, stderr } = formatSyncStagedReport(report);
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+  }
+  return exitCodeOf(report);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      const failure = describeFailure("sync-staged", error);
+      console.error(failure.text);
+      process.exitCode = failure.exitCode;
+    },
+  );
+}

@@ -1,0 +1,135 @@
+/**
+ * The pre-commit hook in a real temporary git repository: the toolkit copied in, hooks installed
+ * by the prepare script's task, commits made with plain `git commit`.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createToolkitRepo, type ToolkitRepo } from "./toolkit-repo.ts";
+
+const REGISTRY = "config/ports/registry.yaml";
+
+let repo: ToolkitRepo;
+let registrySource: string;
+
+beforeAll(() => {
+  repo = createToolkitRepo({ hasHooks: true, prefix: "port-governance-pre-commit-" });
+  registrySource = readFileSync(join(repo.root, REGISTRY), "utf8");
+});
+afterAll(() => repo.remove());
+afterEach(() => {
+  repo.git("reset", "-q", "--hard");
+  repo.git("clean", "-fdq");
+});
+
+/** The documentation hub's `port: 3101` line, changed. */
+function withDocsHubPort(port: number): string {
+  const edited = registrySource.replace(
+    /(- name: documentation-hub\n\s+stack: frontend\n\s+port: )3101/,
+    `$1${port}`,
+  );
+  if (edited === registrySource) throw new Error("the registry no longer has documentation-hub on 3101");
+  return edited;
+}
+
+describe("pre-commit, registry staged", () => {
+  test("a registry edit commits together with every file it regenerates", () => {
+    repo.write(REGISTRY, withDocsHubPort(3150));
+    repo.git("add", REGISTRY);
+    const commit = repo.git("commit", "-m", "Move the documentation hub to 3150");
+    expect(commit.exitCode).toBe(0);
+    expect(commit.output).toContain(
+      "sync-staged: config/ports/registry.yaml is valid; regenerated and staged 5 file(s): .env.shared, " +
+        "config/ports/index.json, docs/content/tools/ports-services.mdx, scripts/maintenance/ports-health.sh, " +
+        "tools/compose/docker-compose.frontend.yml",
+    );
+    expect(repo.git("show", "--name-only", "--format=", "HEAD").stdout.split("\n").filter(Boolean)).toEqual([
+      ".env.shared",
+      "config/ports/index.json",
+      "config/ports/registry.yaml",
+      "docs/content/tools/ports-services.mdx",
+      "scripts/maintenance/ports-health.sh",
+      "tools/compose/docker-compose.frontend.yml",
+    ]);
+    expect(repo.git("show", "HEAD:.env.shared").stdout).toContain("3150");
+    // Nothing left behind: the work tree is clean and the committed tree is in sync.
+    expect(repo.git("status", "--porcelain").stdout).toBe("");
+    const check = repo.run(["bun", "tasks/sync.ts", "--check"]);
+    expect({ exitCode: check.exitCode, stdout: check.stdout, stderr: check.stderr }).toEqual({
+      exitCode: 0,
+      stdout: "sync --check: 11 generated files are up to date\n",
+      stderr: "",
+    });
+  });
+
+  test("a duplicate port is blocked, printing the rule, the location and the fix", () => {
+    const before = repo.git("rev-parse", "HEAD").stdout;
+    repo.write(REGISTRY, withDocsHubPort(3100));
+    repo.git("add", REGISTRY);
+    const commit = repo.git("commit", "-m", "Put the documentation hub on the dashboard's port");
+    expect(commit.exitCode).toBe(1);
+    const line = registrySource.split("\n").indexOf("  - name: documentation-hub") + 3;
+    expect(commit.output).toContain(
+      `config/ports/registry.yaml:${line}:11 error port-duplicate port 3100 is already used by dashboard\n`,
+    );
+    expect(commit.output).toContain(
+      "sync-staged: fix: correct the line(s) above (npm run ports:validate explains each rule), " +
+        "git add config/ports/registry.yaml, commit again.",
+    );
+    expect(commit.output).toContain("registry: the registry is invalid or partly staged");
+    expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
+    // Nothing was generated from the invalid registry.
+    expect(repo.git("status", "--porcelain").stdout).toBe(`M  ${REGISTRY}\n`);
+  });
+
+  test("a partly staged registry: the commit carries the staged version and the files generated from it", () => {
+    repo.write(REGISTRY, withDocsHubPort(3160));
+    repo.git("add", REGISTRY);
+    repo.write(REGISTRY, withDocsHubPort(3161));
+    const commit = repo.git("commit", "-m", "Stage half of a change");
+    expect(commit.exitCode).toBe(0);
+    // lefthook sets unstaged edits aside while the hook runs, so the step sees the staged registry.
+    expect(repo.git("show", "HEAD:.env.shared").stdout).toContain("DOCUMENTATION_HUB_PORT=3160\n");
+    expect(repo.git("show", `HEAD:${REGISTRY}`).stdout).toBe(withDocsHubPort(3160));
+    expect(repo.git("status", "--porcelain").stdout).toBe(` M ${REGISTRY}\n`);
+    expect(readFileSync(join(repo.root, REGISTRY), "utf8")).toBe(withDocsHubPort(3161));
+  });
+
+  test("run by hand on a partly staged registry, the step refuses and says how to fix it", () => {
+    repo.write(REGISTRY, withDocsHubPort(3170));
+    repo.git("add", REGISTRY);
+    repo.write(REGISTRY, withDocsHubPort(3171));
+    const result = repo.run(["bun", "tasks/sync-staged.ts"]);
+    expect({ exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr:
+        "sync-staged: config/ports/registry.yaml has unstaged changes, so the commit would carry a registry " +
+        "other than the one checked.\nsync-staged: fix: git add config/ports/registry.yaml " +
+        "(or git stash --keep-index), then commit again.\n",
+    });
+    expect(repo.git("status", "--porcelain").stdout).toBe(`MM ${REGISTRY}\n`);
+  });
+});
+
+describe("pre-commit, ordinary files staged", () => {
+  test("Biome fixes the formatting of staged files and the commit carries the fix", () => {
+    repo.write("lib/answer.ts", "export const answer   =  42\n");
+    repo.git("add", "lib/answer.ts");
+    const commit = repo.git("commit", "-m", "Add the answer");
+    expect(commit.exitCode).toBe(0);
+    expect(repo.git("show", "HEAD:lib/answer.ts").stdout).toBe("export const answer = 42;\n");
+    expect(repo.git("status", "--porcelain").stdout).toBe("");
+  });
+
+  test("a Biome error it cannot fix blocks the commit and says so", () => {
+    const before = repo.git("rev-parse", "HEAD").stdout;
+    repo.write("lib/debug.ts", 'export function debug(): void {\n  console.log("x");\n}\n');
+    repo.git("add", "lib/debug.ts");
+    const commit = repo.git("commit", "-m", "Print from lib");
+    expect(commit.exitCode).toBe(1);
+    expect(commit.output).toContain("lint/suspicious/noConsole");
+    expect(commit.output).toContain("biome: Biome found problems it cannot fix");
+    expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
+  });
+});
