@@ -194,7 +194,7 @@ async function askPort(
   };
   if (flag !== undefined || !context.terminal.isInteractive) {
     const text = flag ?? "auto";
-    context.log(suggestion.explanation);
+    if (parsePortText(text) === "auto") context.log(suggestion.explanation);
     requireValid("--port", text, check(text));
     return { port: resolvePort(text), suggestion };
   }

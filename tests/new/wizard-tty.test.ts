@@ -1,0 +1,143 @@
+/**
+ * The interactive wizard through a real pseudo-terminal (tmux): answers every prompt, checks that
+ * validation speaks up as the person types, and that Ctrl-C or a registry edited meanwhile writes
+ * nothing.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { appendFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { copyFixture, FIXTURES, removeDir } from "../core/support.ts";
+import { openTerminal, type Terminal, todayUtc } from "./support.ts";
+
+const FIXTURE_REGISTRY = join(FIXTURES, "new", "basic", "config", "ports", "registry.yaml");
+const REGISTRY = join("config", "ports", "registry.yaml");
+
+let roots: string[] = [];
+let terminals: Terminal[] = [];
+afterEach(async () => {
+  for (const terminal of terminals) terminal.close();
+  await Promise.all(roots.map((root) => removeDir(root)));
+  roots = [];
+  terminals = [];
+});
+
+async function start(args: string[] = []): Promise<{ root: string; terminal: Terminal }> {
+  const root = await copyFixture("new/basic");
+  roots.push(root);
+  const terminal = openTerminal(args, root, join(root, ".exit-status"));
+  terminals.push(terminal);
+  return { root, terminal };
+}
+
+type Service = Record<string, unknown> & { name: string; port: number };
+
+describe("ports:new in a terminal", () => {
+  test("answers every prompt, validates while typing, writes the entry and syncs", async () => {
+    const { root, terminal } = await start();
+
+    await terminal.waitFor("Service name");
+    terminal.type("shop-api");
+    terminal.press("Enter");
+    await terminal.waitFor("shop-api is already registered");
+    terminal.press("BSpace", "BSpace", "BSpace");
+    terminal.type("cart");
+    terminal.press("Enter");
+
+    await terminal.waitFor("Stack");
+    terminal.press("Down", "Enter"); // data, web
+    const screen = await terminal.waitFor(/(\d+): first free in web 21100-21199/);
+    const suggested = Number(/(\d+): first free in web 21100-21199/.exec(screen)?.[1]);
+    await terminal.waitFor("Port");
+    terminal.press("Enter");
+
+    await terminal.waitFor("Protocol");
+    terminal.press("Enter"); // http
+    await terminal.waitFor("Owner");
+    terminal.press("Enter"); // Web Team, the most frequent owner
+
+    await terminal.waitFor("Description (10-200 characters)");
+    terminal.type("Cart");
+    terminal.press("Enter");
+    await terminal.waitFor("must be at least 10 characters");
+    terminal.type(" service of the shop");
+    terminal.press("Enter");
+
+    await terminal.waitFor("Does it run in a container?");
+    terminal.press("Enter"); // Yes
+    await terminal.waitFor("Network");
+    terminal.press("Enter"); // shop_net
+    await terminal.waitFor("Depends on");
+    terminal.press("Down", "Space", "Enter"); // shop-web, [shop-api], shop-db
+    await terminal.waitFor("Healthcheck endpoint");
+    terminal.type("/health");
+    terminal.press("Enter");
+    await terminal.waitFor("Expected HTTP status");
+    terminal.press("Enter"); // 200
+
+    await terminal.waitFor("New entry for config/ports/registry.yaml");
+    await terminal.waitFor("and run sync?");
+    terminal.press("Enter");
+
+    expect(await terminal.waitForExit()).toBe(0);
+    const final = terminal.screen();
+    expect(final).toContain("new: wrote shop-cart");
+    expect(final).toContain(`shop-cart is registered on port ${suggested}`);
+
+    const written = await readFile(join(root, REGISTRY), "utf8");
+    const registry = parse(written) as { lastUpdated: string; services: Service[] };
+    expect(registry.lastUpdated).toBe(todayUtc());
+    expect(registry.services.find((service) => service.name === "shop-cart")).toEqual({
+      name: "shop-cart",
+      stack: "web",
+      port: suggested,
+      protocol: "http",
+      owner: "Web Team",
+      description: "Cart service of the shop",
+      container: true,
+      network: "shop_net",
+      depends_on: ["shop-api"],
+      healthcheck: { endpoint: "/health", expected: 200 },
+    });
+    for (const comment of (await readFile(FIXTURE_REGISTRY, "utf8"))
+      .split("\n")
+      .filter((line) => line.includes("#"))) {
+      expect(written).toContain(comment);
+    }
+    expect(await readFile(join(root, ".env.shared"), "utf8")).toContain(`SHOP_CART_PORT=${suggested}\n`);
+  }, 90_000);
+
+  test("Ctrl-C at a prompt exits 130 and writes nothing", async () => {
+    const { root, terminal } = await start();
+    await terminal.waitFor("Service name");
+    terminal.type("shop-cart");
+    terminal.press("Enter");
+    await terminal.waitFor("Stack");
+    terminal.press("C-c");
+
+    expect(await terminal.waitForExit()).toBe(130);
+    expect(terminal.screen()).toContain("Cancelled: cancelled; nothing was written");
+    expect(await readFile(join(root, REGISTRY), "utf8")).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
+    expect(existsSync(join(root, ".env.shared"))).toBe(false);
+  }, 60_000);
+
+  test("a registry edited while the wizard waits is not overwritten", async () => {
+    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"]
+      .concat(["--owner", "Web Team", "--description", "Cart service of the shop", "--no-container"])
+      .concat(["--depends-on", "", "--health-endpoint", ""]);
+    const { root, terminal } = await start(flags);
+    await terminal.waitFor("and run sync?");
+    await appendFile(join(root, REGISTRY), "# edited by someone else\n");
+    terminal.press("Enter");
+
+    expect(await terminal.waitForExit()).toBe(2);
+    expect(terminal.screen()).toContain(
+      "new: config/ports/registry.yaml changed on disk while ports:new was open; nothing was written, run it again",
+    );
+    expect(await readFile(join(root, REGISTRY), "utf8")).toBe(
+      `${await readFile(FIXTURE_REGISTRY, "utf8")}# edited by someone else\n`,
+    );
+    expect(existsSync(join(root, ".env.shared"))).toBe(false);
+  }, 60_000);
+});
