@@ -133,3 +133,69 @@ describe("pre-commit, ordinary files staged", () => {
     expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
   });
 });
+
+describe("pre-commit, hardcoded ports", () => {
+  const HARDCODED = 'export const gatewayUrl = "http://localhost:4010";\n';
+
+  test("a staged file with localhost:4010 is blocked; staging only an unrelated file still commits", () => {
+    const before = repo.git("rev-parse", "HEAD").stdout;
+    repo.write("lib/gateway-client.ts", HARDCODED);
+    repo.write("lib/notes.ts", 'export const note = "ports come from .env.shared";\n');
+    repo.git("add", "lib/gateway-client.ts");
+    const blocked = repo.git("commit", "-m", "Call the gateway");
+    expect(blocked.exitCode).toBe(1);
+    expect(blocked.output).toContain(
+      "lib/gateway-client.ts:1:45 localhost-port localhost:4010 hardcodes the port of telegram-gateway-api; " +
+        "use process.env.TELEGRAM_GATEWAY_API_URL instead\n",
+    );
+    expect(blocked.output).toContain(
+      "scan-hardcoded: a hardcoded port is staged: use the .env.shared variable",
+    );
+    expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
+
+    repo.git("reset", "-q", "--", "lib/gateway-client.ts");
+    repo.git("add", "lib/notes.ts");
+    const unrelated = repo.git("commit", "-m", "Add a note");
+    expect(unrelated.exitCode).toBe(0);
+    expect(repo.git("show", "--name-only", "--format=", "HEAD").stdout).toBe("lib/notes.ts\n");
+    // The file with the hardcoded port is still in the work tree, untouched and uncommitted.
+    expect(repo.git("status", "--porcelain").stdout).toBe("?? lib/gateway-client.ts\n");
+    expect(readFileSync(join(repo.root, "lib/gateway-client.ts"), "utf8")).toBe(HARDCODED);
+  });
+
+  test("an inline ports:allow with a reason lets the literal through", () => {
+    const allowed =
+      'export const gatewayUrl = "http://localhost:4010"; // ports:allow the contract test pins the published port\n';
+    repo.write("lib/gateway-client.ts", allowed);
+    repo.git("add", "lib/gateway-client.ts");
+    const commit = repo.git("commit", "-m", "Pin the gateway port for the contract test");
+    expect(commit.exitCode).toBe(0);
+    expect(commit.output).toContain("0 hardcoded port(s) in 0 file(s) (scanned 1 file(s); 1 allowed inline)");
+    expect(repo.git("show", "HEAD:lib/gateway-client.ts").stdout).toBe(allowed);
+  });
+
+  test("ports:allow without a reason is itself blocked", () => {
+    const before = repo.git("rev-parse", "HEAD").stdout;
+    repo.write("lib/reasonless.ts", 'export const url = "http://localhost:4010"; // ports:allow\n');
+    repo.git("add", "lib/reasonless.ts");
+    const commit = repo.git("commit", "-m", "Allow without saying why");
+    expect(commit.exitCode).toBe(1);
+    expect(commit.output).toMatch(/lib\/reasonless\.ts:1:\d+ \S+ /);
+    expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
+  });
+});
+
+describe("pre-push", () => {
+  test("a hand-edited generated file blocks the push with the file, the diff and the fix", () => {
+    const envShared = readFileSync(join(repo.root, ".env.shared"), "utf8");
+    repo.write(".env.shared", envShared.replace("DASHBOARD_PORT=3100", "DASHBOARD_PORT=3199"));
+    const push = repo.run(["lefthook", "run", "pre-push", "--job", "sync-check"]);
+    expect(push.exitCode).toBe(1);
+    expect(push.output).toContain("stale    .env.shared\n");
+    expect(push.output).toContain("+DASHBOARD_PORT=3100\n");
+    expect(push.output).toContain(
+      "sync --check: 1 generated file(s) out of date; run npm run ports:sync and commit the result",
+    );
+    expect(push.output).toContain("sync-check: generated files are out of date: run npm run ports:sync");
+  });
+});
