@@ -67,19 +67,22 @@ check() { # kind scheme name stack network_host host_port network_port path expe
   fi
 }
 
-check 'http' 'http' 'workspace-api' 'apis' 'workspace-api' '3400' '3400' '/health' '200'
-check 'http' 'http' 'tp-capital-api' 'apis' 'tp-capital-api' '3401' '3401' '/health' '200'
-check 'http' 'http' 'documentation-api' 'apis' 'documentation-api' '3402' '3402' '/health' '200'
-check 'http' 'http' 'documentation-api-legacy' 'apis' 'host.docker.internal' '3403' '3403' '/health' '200'
-check 'tcp' 'http' 'redis' 'cache' 'redis' '6379' '6379' '' '0'
-check 'tcp' 'http' 'timescaledb' 'databases' 'timescaledb' '5433' '5432' '' '0'
-check 'http' 'http' 'dashboard' 'frontend' 'dashboard' '3100' '3100' '/' '200'
-check 'http' 'http' 'documentation-hub' 'frontend' 'documentation-hub' '3101' '3101' '/' '200'
-check 'tcp' 'http' 'rabbitmq' 'messaging' 'rabbitmq' '5672' '5672' '' '0'
-check 'http' 'http' 'telegram-mtproto' 'telegram' 'telegram-mtproto' '4007' '4007' '/health' '200'
-check 'http' 'http' 'telegram-gateway-api' 'telegram' 'telegram-gateway-api' '4010' '4010' '/health' '200'
-check 'tcp' 'http' 'telegram-timescale' 'telegram' 'telegram-timescale' '4032' '5432' '' '0'
-check 'tcp' 'http' 'telegram-redis-master' 'telegram' 'telegram-redis-master' '4079' '6379' '' '0'
+# shellcheck disable=SC2016 # registry values are single-quoted on purpose: nothing in them expands
+{
+  check 'http' 'http' 'workspace-api' 'apis' 'workspace-api' '3400' '3400' '/health' '200'
+  check 'http' 'http' 'tp-capital-api' 'apis' 'tp-capital-api' '3401' '3401' '/health' '200'
+  check 'http' 'http' 'documentation-api' 'apis' 'documentation-api' '3402' '3402' '/health' '200'
+  check 'http' 'http' 'documentation-api-legacy' 'apis' 'host.docker.internal' '3403' '3403' '/health' '200'
+  check 'tcp' 'http' 'redis' 'cache' 'redis' '6379' '6379' '' '0'
+  check 'tcp' 'http' 'timescaledb' 'databases' 'timescaledb' '5433' '5432' '' '0'
+  check 'http' 'http' 'dashboard' 'frontend' 'dashboard' '3100' '3100' '/' '200'
+  check 'http' 'http' 'documentation-hub' 'frontend' 'documentation-hub' '3101' '3101' '/' '200'
+  check 'tcp' 'http' 'rabbitmq' 'messaging' 'rabbitmq' '5672' '5672' '' '0'
+  check 'http' 'http' 'telegram-mtproto' 'telegram' 'telegram-mtproto' '4007' '4007' '/health' '200'
+  check 'http' 'http' 'telegram-gateway-api' 'telegram' 'telegram-gateway-api' '4010' '4010' '/health' '200'
+  check 'tcp' 'http' 'telegram-timescale' 'telegram' 'telegram-timescale' '4032' '5432' '' '0'
+  check 'tcp' 'http' 'telegram-redis-master' 'telegram' 'telegram-redis-master' '4079' '6379' '' '0'
+}
 
 if [ $((healthy + unhealthy)) -eq 0 ]; then
   echo "ports-health: no service matches --stack ${stack_filter}" >&2
