@@ -36,8 +36,12 @@ export function suggestPort(
   const registered = new Set(registry.services.map((service) => service.port));
   const busy: string[] = [];
   let ephemeral = 0;
+  let taken = 0;
   for (let port = range.min; port <= range.max; port++) {
-    if (registered.has(port)) continue;
+    if (registered.has(port)) {
+      taken++;
+      continue;
+    }
     if (isEphemeralPort(port)) {
       ephemeral++;
       continue;
@@ -56,7 +60,7 @@ export function suggestPort(
       explanation: [`${port}: first free in ${label}`, ...notes].join("; "),
     };
   }
-  const counts = [`${registered.size} registered`, `${busy.length} in use`];
+  const counts = [`${taken} registered`, `${busy.length} in use`];
   if (ephemeral > 0) counts.push(`${ephemeral} ephemeral`);
   return { stack, range: rangeText, explanation: `no free port in ${label} (${counts.join(", ")})` };
 }
