@@ -8,19 +8,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, relative } from "node:path";
 import * as v from "valibot";
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  Scalar,
-  type YAMLMap,
-} from "yaml";
+import type * as Yaml from "yaml";
+import type { Document, Node, Scalar, YAMLMap } from "yaml";
 import {
   createDiagnostic,
   type Diagnostic,
@@ -29,6 +18,7 @@ import {
   suggestClosest,
 } from "./diagnostics.ts";
 import { IoError } from "./errors.ts";
+import { readPlainFast } from "./load-fast.ts";
 import {
   KNOWN_KEYS,
   RESERVED_NAMES,
@@ -41,6 +31,13 @@ import {
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_DEPTH = 32;
 export const DEFAULT_REGISTRY_PATH = "config/ports/registry.yaml";
+
+let yamlModule: typeof Yaml | undefined;
+/** `yaml` is loaded only when the careful path runs: importing it is most of a clean run's start-up. */
+function yamlLib(): typeof Yaml {
+  yamlModule ??= require("yaml") as typeof Yaml;
+  return yamlModule;
+}
 
 export type Path = (string | number)[];
 
@@ -139,6 +136,45 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
     ]);
   }
 
+  return parseFast(source, file) ?? parseCarefully(source, file);
+}
+
+/**
+ * A clean, plain file (see lib/load-fast.ts) needs no positions unless a business rule fires;
+ * `locate` then runs the careful parse once, on demand.
+ */
+function parseFast(source: string, file: string): ParsedRegistry | undefined {
+  const raw = readPlainFast(source);
+  if (raw === undefined) return undefined;
+  const unknownKeys: Diagnostic[] = [];
+  checkUnknownKeys(raw, () => ({ line: 1, col: 1 }), file, unknownKeys);
+  if (unknownKeys.length > 0) return undefined;
+  const parsed = v.safeParse(registrySchema, raw, { abortPipeEarly: true });
+  if (!parsed.success) return undefined;
+  let careful: ParsedRegistry | undefined;
+  const registry = parsed.output;
+  return {
+    file,
+    source,
+    registry,
+    partial: {
+      ranges: { ...registry.ranges },
+      services: registry.services.map((service, index) => ({ ...service, index, rejected: [] })),
+      networks: registry.networks,
+      rules: registry.rules,
+      gatewayUrl: registry.gatewayUrl,
+    },
+    diagnostics: [],
+    locate: (path, which) => {
+      careful ??= parseCarefully(source, file);
+      return careful.locate(path, which);
+    },
+  };
+}
+
+/** The careful path: the `yaml` library's document, with a position for every diagnostic. */
+function parseCarefully(source: string, file: string): ParsedRegistry {
+  const { isMap, isScalar, LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const document = parseDocument(source, {
     lineCounter,
@@ -285,6 +321,7 @@ type Report = (offset: number, rule: RuleId, message: string) => void;
  * tags, non-string keys, YAML 1.1 surprises and numbers not written as plain decimal integers.
  */
 function toPlain(node: unknown, source: string, report: Report): unknown {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
     report(
@@ -307,7 +344,7 @@ function toPlain(node: unknown, source: string, report: Report): unknown {
 
 function scalarToPlain(node: Scalar, source: string, report: Report): unknown {
   const offset = node.range?.[0] ?? 0;
-  if (node.type !== Scalar.PLAIN) return node.value;
+  if (node.type !== yamlLib().Scalar.PLAIN) return node.value;
   const text = source.slice(offset, node.range?.[1] ?? offset);
   if (typeof node.value === "string") {
     if (YAML11_BOOLEAN.test(text)) {
@@ -349,6 +386,7 @@ function scalarToPlain(node: Scalar, source: string, report: Report): unknown {
 }
 
 function mapToPlain(node: YAMLMap, source: string, report: Report): Record<string, unknown> {
+  const { isPair, isScalar } = yamlLib();
   const result: Record<string, unknown> = {};
   for (const pair of node.items) {
     if (!isPair(pair)) continue;

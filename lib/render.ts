@@ -72,8 +72,11 @@ export function quoteYaml(value: unknown): string {
 }
 
 /** MDX text: anything beyond plain prose characters becomes a character reference. */
+const MDX_PLAIN = /^[A-Za-z0-9 .,:;/()'"+=@%?!-]*$/;
 export function escapeMdx(value: unknown): string {
-  return String(requireValue(value)).replace(
+  const text = String(requireValue(value));
+  if (MDX_PLAIN.test(text)) return text;
+  return text.replace(
     /[^\p{L}\p{N} .,:;/()'"+=@%?!-]/gu,
     (char) => `&#x${char.codePointAt(0)?.toString(16).toUpperCase()};`,
   );
