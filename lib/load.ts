@@ -173,7 +173,7 @@ function parseFast(source: string, file: string): ParsedRegistry | undefined {
 }
 
 /** The careful path: the `yaml` library's document, with a position for every diagnostic. */
-function parseCarefully(source: string, file: string): ParsedRegistry {
+export function parseCarefully(source: string, file: string): ParsedRegistry {
   const { isMap, isScalar, LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const document = parseDocument(source, {
