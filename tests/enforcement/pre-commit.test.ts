@@ -163,6 +163,18 @@ describe("pre-commit, hardcoded ports", () => {
     expect(readFileSync(join(repo.root, "lib/gateway-client.ts"), "utf8")).toBe(HARDCODED);
   });
 
+  test("the scanner's glob reaches .env files and Dockerfiles too", () => {
+    const before = repo.git("rev-parse", "HEAD").stdout;
+    repo.write(".env.local", "PORT=4010\n");
+    repo.write("Dockerfile.dev", "FROM scratch\nENV GATEWAY_URL=http://localhost:4010\n");
+    repo.git("add", ".env.local", "Dockerfile.dev");
+    const commit = repo.git("commit", "-m", "Local overrides");
+    expect(commit.exitCode).toBe(1);
+    expect(commit.output).toMatch(/^\.env\.local:1:\d+ /m);
+    expect(commit.output).toMatch(/^Dockerfile\.dev:2:\d+ /m);
+    expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
+  });
+
   test("an inline ports:allow with a reason lets the literal through", () => {
     const allowed =
       'export const gatewayUrl = "http://localhost:4010"; // ports:allow the contract test pins the published port\n';

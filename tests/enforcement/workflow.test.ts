@@ -1,0 +1,200 @@
+/**
+ * The GitHub workflow and lefthook.yml, checked by the tools that read them: action-validator (the
+ * GitHub workflow schema), `lefthook validate`, and every task each of them calls, with its flags.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { developerEnv, runIn, TOOLKIT_ROOT } from "./toolkit-repo.ts";
+
+const WORKFLOW_PATH = ".github/workflows/port-governance.yml";
+const workflowSource = readFileSync(join(TOOLKIT_ROOT, WORKFLOW_PATH), "utf8");
+const lefthookSource = readFileSync(join(TOOLKIT_ROOT, "lefthook.yml"), "utf8");
+const packageJson = JSON.parse(readFileSync(join(TOOLKIT_ROOT, "package.json"), "utf8"));
+
+type Step = {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+};
+type Job = { "runs-on": string; permissions: Record<string, string>; steps: Step[] };
+type Workflow = {
+  on: { pull_request: { paths: string[] }; push: { branches: string[] } };
+  permissions: Record<string, string>;
+  jobs: Record<string, Job>;
+};
+const workflow = parse(workflowSource) as Workflow;
+
+let workspace: string;
+beforeAll(() => {
+  workspace = mkdtempSync(join(tmpdir(), "port-governance-workflow-"));
+});
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+
+const env = developerEnv();
+const actionValidator = join(TOOLKIT_ROOT, "node_modules", ".bin", "action-validator");
+
+describe("the workflow against the GitHub workflow schema (action-validator)", () => {
+  test("is valid", () => {
+    const result = runIn(TOOLKIT_ROOT, [actionValidator, WORKFLOW_PATH], env);
+    expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 0, stdout: "" });
+    // Its one remark: it does not check path globs, which the next describe does.
+    expect(result.stderr.trim()).toBe(
+      "WARNING: Glob validation is not yet supported. Glob at /on/pull_request/paths will not be validated.",
+    );
+  });
+
+  test("rejects the same file with a misspelt key, so the check above has teeth", () => {
+    const broken = join(workspace, "broken.yml");
+    writeFileSync(
+      broken,
+      workflowSource.replace("    runs-on: ubuntu-latest\n", "    runs_on: ubuntu-latest\n"),
+    );
+    const result = runIn(TOOLKIT_ROOT, [actionValidator, broken], env);
+    expect(result.exitCode).toBe(1);
+    expect(result.output).toContain("Additional property 'runs_on' is not allowed");
+  });
+});
+
+describe("the workflow's content", () => {
+  test("triggers on the registry's paths for pull requests, and on every push to main and develop", () => {
+    expect(workflow.on.pull_request.paths).toEqual([
+      "config/ports/**",
+      "tools/compose/**",
+      "docs/content/tools/ports-services.mdx",
+      "scripts/maintenance/ports-health.sh",
+      ".env.shared",
+      "tasks/**",
+      "lib/**",
+      "templates/**",
+      "package.json",
+      WORKFLOW_PATH,
+    ]);
+    expect(workflow.on.push).toEqual({ branches: ["main", "develop"] });
+    for (const path of workflow.on.pull_request.paths) {
+      expect(existsSync(join(TOOLKIT_ROOT, path.replace(/\/\*\*$/, "")))).toBe(true);
+    }
+  });
+
+  test("asks for least privilege: read at the top, writes only where a step writes", () => {
+    expect(workflow.permissions).toEqual({ contents: "read" });
+    expect(workflow.jobs.governance?.permissions).toEqual({
+      contents: "read",
+      "pull-requests": "write",
+      "security-events": "write",
+      actions: "read",
+    });
+    expect(workflow.jobs["mtproto-smoke"]?.permissions).toEqual({ contents: "read" });
+  });
+
+  test("uses the Bun the lockfile pins and a frozen npm install, in both jobs", () => {
+    for (const job of Object.values(workflow.jobs)) {
+      const setupBun = job.steps.find((step) => step.uses?.startsWith("oven-sh/setup-bun@"));
+      expect(setupBun?.with).toEqual({ "bun-version": packageJson.devDependencies.bun });
+      expect(job.steps.some((step) => step.run === "npm ci --no-audit --no-fund")).toBe(true);
+      expect(job["runs-on"]).toBe("ubuntu-latest");
+    }
+    expect(existsSync(join(TOOLKIT_ROOT, "package-lock.json"))).toBe(true);
+  });
+
+  test("runs the design's checks, uploads the report and SARIF, and comments on failure", () => {
+    const steps = workflow.jobs.governance?.steps ?? [];
+    const runs = steps.flatMap((step) => (step.run ? [step.run] : []));
+    for (const command of [
+      "bun tasks/validate.ts",
+      "bun tasks/validate.ts --mode duplicates",
+      "bun tasks/validate.ts --mode ranges",
+      "bun tasks/scan-hardcoded.ts",
+      "bun tasks/sync.ts --check",
+      "bun tasks/report.ts --json",
+    ]) {
+      expect(runs.some((run) => run.split("\n").some((line) => line.trim().startsWith(command)))).toBe(true);
+    }
+    const uses = steps.flatMap((step) => (step.uses ? [step.uses.split("@")[0]] : []));
+    expect(uses).toEqual([
+      "actions/checkout",
+      "actions/setup-node",
+      "oven-sh/setup-bun",
+      "actions/upload-artifact",
+      "github/codeql-action/upload-sarif",
+      "actions/github-script",
+    ]);
+    const comment = steps.find((step) => step.uses?.startsWith("actions/github-script@"));
+    expect(comment?.if).toContain("failure() && github.event_name == 'pull_request'");
+    // The comment's script compiles as the async function body github-script runs it as.
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+    expect(() => new AsyncFunction("github", "context", String(comment?.with?.script))).not.toThrow();
+    const smoke = workflow.jobs["mtproto-smoke"]?.steps ?? [];
+    expect(smoke.some((step) => step.run === "bun tasks/smoke-mtproto.ts")).toBe(true);
+  });
+});
+
+describe("lefthook.yml", () => {
+  test("passes lefthook validate", () => {
+    const repo = join(workspace, "lefthook-validate");
+    runIn(workspace, ["git", "init", "-q", repo], env);
+    copyFileSync(join(TOOLKIT_ROOT, "lefthook.yml"), join(repo, "lefthook.yml"));
+    const result = runIn(repo, [join(TOOLKIT_ROOT, "node_modules", ".bin", "lefthook"), "validate"], env);
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toContain("All good");
+  });
+
+  test("runs pre-commit jobs in parallel, stages Biome's fixes, and runs the tests and sync --check on push", () => {
+    const config = parse(lefthookSource);
+    expect(config["pre-commit"].parallel).toBe(true);
+    const fixAndSync = config["pre-commit"].jobs.find((job: { name: string }) => job.name === "fix-and-sync");
+    expect(
+      fixAndSync.group.jobs.map((job: { name: string; stage_fixed?: boolean }) => [
+        job.name,
+        job.stage_fixed,
+      ]),
+    ).toEqual([
+      ["biome", true],
+      ["registry", undefined],
+    ]);
+    expect(config["pre-push"].jobs.map((job: { run: string }) => job.run)).toEqual([
+      "node_modules/.bin/bun tasks/sync.ts --check",
+      "npm test",
+    ]);
+    for (const job of [...config["pre-commit"].jobs, ...fixAndSync.group.jobs, ...config["pre-push"].jobs]) {
+      if (job.run) expect(job.fail_text).toMatch(/\S/);
+    }
+  });
+});
+
+describe("every task the workflow and the hooks call exists and accepts the flags they pass", () => {
+  const invocations = [
+    ...`${workflowSource}\n${lefthookSource}`.matchAll(/bun (tasks\/[\w-]+\.ts)((?: --[\w-]+)*)/g),
+  ];
+  const flagsByTask = new Map<string, Set<string>>();
+  for (const [, task = "", flags = ""] of invocations) {
+    const known = flagsByTask.get(task) ?? new Set<string>();
+    for (const flag of flags.trim().split(/\s+/).filter(Boolean)) known.add(flag);
+    flagsByTask.set(task, known);
+  }
+
+  test("the calls were found", () => {
+    expect([...flagsByTask.keys()].sort()).toEqual([
+      "tasks/install-hooks.ts",
+      "tasks/report.ts",
+      "tasks/scan-hardcoded.ts",
+      "tasks/smoke-mtproto.ts",
+      "tasks/sync-staged.ts",
+      "tasks/sync.ts",
+      "tasks/validate.ts",
+    ]);
+  });
+
+  for (const [task, flags] of flagsByTask) {
+    test(`${task} ${[...flags].join(" ")}`.trim(), () => {
+      const help = runIn(TOOLKIT_ROOT, ["bun", task, "--help"], env);
+      expect(help.exitCode).toBe(0);
+      for (const flag of flags) expect(help.stdout).toContain(`  ${flag}`);
+    });
+  }
+});
