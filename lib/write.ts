@@ -107,7 +107,7 @@ export async function compareOutputs(root: string, outputs: readonly Output[]): 
       statuses.push({
         path: output.path,
         state: "stale",
-        diff: `mode ${existing.mode.toString(8)} should be ${output.mode.toString(8)}\n`,
+        diff: `${output.path}: mode ${existing.mode.toString(8)} should be ${output.mode.toString(8)}\n`,
         isModeOnly: true,
       });
     } else {
