@@ -348,7 +348,7 @@ async function askDependsOn(
     );
     // The registry's own rules judge the choice, for example a container in no shared network.
     const problem = tryEntry(selected);
-    if (!problem) return selected;
+    if (!problem) return names.filter((name) => selected.includes(name));
     clack.log.error(problem);
   }
 }
@@ -573,6 +573,15 @@ export function formatNewResult(
   return { stdout: out.length ? `${out.join("\n")}\n` : "", stderr: err.length ? `${err.join("\n")}\n` : "" };
 }
 
+/** The end of a successful wizard run, in clack's frame. */
+function showWritten(result: NewResult, entry: NewEntry): void {
+  clack.log.success(`wrote ${entry.name} (port ${entry.port}) to ${result.registry}`);
+  if (result.newNetwork) clack.log.info(`declared network ${result.newNetwork}`);
+  if (result.sync) clack.log.step(formatSyncReport(result.sync).stdout.trimEnd());
+  clack.note(result.nextSteps.map((step, index) => `${index + 1}. ${step}`).join("\n"), "Next steps");
+  clack.outro(`${entry.name} is registered on port ${entry.port}`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     name: { type: "string" },
@@ -623,14 +632,16 @@ async function main(argv: string[]): Promise<number> {
       healthExpected: values["health-expected"],
     },
   });
+  const code = exitCodeOf(result);
+  if (isInteractive && result.isWritten && result.entry && code === EXIT.ok) {
+    showWritten(result, result.entry);
+    return code;
+  }
   const { stdout, stderr } = formatNewResult(result, { isDryRun, isInteractive });
   process.stdout.write(stdout);
   process.stderr.write(stderr);
-  const code = exitCodeOf(result);
-  if (isInteractive) {
-    if (result.isWritten) clack.outro(`${result.entry?.name} is registered on port ${result.entry?.port}`);
-    else if (code !== EXIT.ok) clack.cancel("nothing was written");
-  }
+  if (isInteractive && code !== EXIT.ok)
+    clack.cancel(result.isWritten ? "sync failed" : "nothing was written");
   return code;
 }
 

@@ -82,7 +82,8 @@ describe("ports:new in a terminal", () => {
 
     expect(await terminal.waitForExit()).toBe(0);
     const final = terminal.screen();
-    expect(final).toContain("new: wrote shop-cart");
+    expect(final).toContain(`wrote shop-cart (port ${suggested}) to config/ports/registry.yaml`);
+    expect(final).toContain("sync: 7 of 7 generated files updated");
     expect(final).toContain(`shop-cart is registered on port ${suggested}`);
 
     const written = await readFile(join(root, REGISTRY), "utf8");
