@@ -149,7 +149,10 @@ export async function detectEngine(sh: Shell): Promise<string> {
   const result = await sh`docker version --format ${"{{.Server.Version}}"}`.timeout("20s");
   const version = result.stdout.trim();
   if (result.exitCode !== 0 || version === "") {
-    const reason = lastLine(result.stderr) || `docker exited with ${result.exitCode}`;
+    const reason =
+      result.exitCode === 127
+        ? "the docker command is not installed"
+        : lastLine(result.stderr) || `docker exited with ${result.exitCode}`;
     throw new PrerequisiteError(`no Docker engine is reachable (${reason})\n${ENGINE_HINT}`);
   }
   return version;
@@ -331,6 +334,18 @@ async function probeFromContainer(sh: Shell, id: string, url: string, source: st
   }
 }
 
+/** Polls `url` from the host until it answers 200: quicker than waiting for Docker's next healthcheck. */
+async function waitAnswering(url: string, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (signal?.aborted) throw new InterruptedError("interrupted");
+    const answer = await fetchJson(url).catch(() => undefined);
+    if (answer?.status === 200) return since(started);
+    await Bun.sleep(100);
+  }
+  throw new Error(`${url} did not answer 200 within ${formatSeconds(timeoutMs)}`);
+}
+
 async function fetchJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -379,8 +394,12 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
   const sh = $(quiet);
 
   let phaseStarted = performance.now();
-  const engine = await detectEngine(sh);
-  const compose = await detectCompose(sh);
+  // Both at once; the engine's problem is reported first.
+  const [engineResult, composeResult] = await Promise.allSettled([detectEngine(sh), detectCompose(sh)]);
+  if (engineResult.status === "rejected") throw engineResult.reason;
+  if (composeResult.status === "rejected") throw composeResult.reason;
+  const engine = engineResult.value;
+  const compose = composeResult.value;
   const { registry, mtproto, gateway, composeFile, envShared } = await loadStack(root, options.registryPath);
   phases.push({
     name: "prerequisites",
@@ -452,7 +471,6 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
     guard();
 
     // Check 1: build, start, healthy.
-    const upStarted = performance.now();
     let isUp = false;
     let mtprotoId = "";
     let gatewayId = "";
@@ -471,10 +489,11 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
       mtprotoId = await containerOf(sh, project, mtproto.name);
       gatewayId = await containerOf(sh, project, gateway.name);
       await waitHealthy(sh, mtprotoId, timeoutMs, signal);
+      const mtprotoMs = since(phaseStarted);
       await waitHealthy(sh, gatewayId, timeoutMs, signal);
       phases.push({ name: "start + healthy", ms: since(phaseStarted) });
       isUp = true;
-      return `built on ${baseImage}; both healthy ${formatSeconds(since(upStarted))} after the build started`;
+      return `on ${baseImage}; healthy ${formatSeconds(mtprotoMs)} (MTProto) and ${formatSeconds(since(phaseStarted))} (gateway) after up`;
     });
 
     phaseStarted = performance.now();
@@ -549,7 +568,7 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
         if (recreated.exitCode !== 0) throw new Error(`recreate failed: ${errorText(recreated)}`);
         const newId = await containerOf(sh, project, mtproto.name);
         if (newId === mtprotoId) throw new Error("the container was not recreated");
-        await waitHealthy(sh, newId, timeoutMs, signal);
+        await waitAnswering(`${mtprotoHost}${mtprotoHealth}`, timeoutMs, signal);
         const after = await fetchJson(`${mtprotoHost}/health`);
         const stored = await fetch(`${mtprotoHost}/sessions/smoke`, {
           signal: AbortSignal.timeout(5000),
@@ -582,7 +601,11 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
             );
           if (up.exitCode !== 0) throw new Error(`up (rollback) failed: ${errorText(up)}`);
           const newGateway = await containerOf(sh, project, gateway.name);
-          await waitHealthy(sh, newGateway, timeoutMs, signal);
+          await waitAnswering(
+            `${gatewayHost}${gateway.healthcheck?.endpoint ?? "/health"}`,
+            timeoutMs,
+            signal,
+          );
           const probe = await probeFromContainer(sh, newGateway, `${nativeUrl}${mtprotoHealth}`, probeSource);
           const body = probe.body as { instance?: string } | undefined;
           if (probe.status !== expected || body?.instance !== instance) {
