@@ -27,6 +27,6 @@ export async function cancelable<T>(
 ): Promise<Exclude<T, symbol>> {
   if (!terminal.isInteractive) throw new UsageError(`missing ${flag}: there is no terminal to ask on`);
   const answer = await prompt();
-  if (isCancel(answer)) throw new PromptCancelledError("cancelled; nothing was written");
+  if (isCancel(answer)) throw new PromptCancelledError("nothing was written");
   return answer as Exclude<T, symbol>;
 }

@@ -118,7 +118,7 @@ describe("ports:new in a terminal", () => {
     terminal.press("C-c");
 
     expect(await terminal.waitForExit()).toBe(130);
-    expect(terminal.screen()).toContain("Cancelled: cancelled; nothing was written");
+    expect(terminal.screen()).toContain("Cancelled: nothing was written");
     expect(await readFile(join(root, REGISTRY), "utf8")).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
     expect(existsSync(join(root, ".env.shared"))).toBe(false);
   }, 60_000);
