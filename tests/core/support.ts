@@ -76,15 +76,29 @@ export async function removeDir(directory: string): Promise<void> {
 
 export type TaskResult = { stdout: string; stderr: string; exitCode: number };
 
-/** Runs `bun tasks/<task>.ts ARGS` the way a user does, without colour and in UTC. */
-export function runTask(task: string, args: string[], cwd = REPO): TaskResult {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && key !== "FORCE_COLOR") env[key] = value;
-  }
+/**
+ * Runs `bun tasks/<task>.ts ARGS` the way a user does, without colour and in UTC. `env` adds
+ * variables; an undefined value removes one (for example NO_COLOR, to test colour).
+ */
+export function runTask(
+  task: string,
+  args: string[],
+  cwd = REPO,
+  env: Record<string, string | undefined> = {},
+): TaskResult {
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    FORCE_COLOR: undefined,
+    CI: undefined,
+    NO_COLOR: "1",
+    TZ: "Etc/UTC",
+    ...env,
+  };
+  const childEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(merged)) if (value !== undefined) childEnv[key] = value;
   const result = Bun.spawnSync([process.execPath, join(REPO, "tasks", `${task}.ts`), ...args], {
     cwd,
-    env: { ...env, NO_COLOR: "1", TZ: "Etc/UTC" },
+    env: childEnv,
     stdout: "pipe",
     stderr: "pipe",
   });
