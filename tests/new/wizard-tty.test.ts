@@ -109,6 +109,62 @@ describe("ports:new in a terminal", () => {
     expect(await readFile(join(root, ".env.shared"), "utf8")).toContain(`SHOP_CART_PORT=${suggested}\n`);
   }, 90_000);
 
+  test("a new network is declared, and a dependency it cannot reach is refused by the registry's rules", async () => {
+    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"].concat([
+      "--owner",
+      "Web Team",
+      "--description",
+      "Cart service of the shop",
+      "--container",
+    ]);
+    const { root, terminal } = await start(flags);
+    await terminal.waitFor("Network");
+    terminal.press("Down", "Enter"); // shop_net, [a new network…]
+    await terminal.waitFor("New network name");
+    terminal.type("shop_net");
+    terminal.press("Enter");
+    await terminal.waitFor("shop_net already exists; pick it from the list");
+    terminal.press("BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace");
+    terminal.type("cart_net");
+    terminal.press("Enter");
+
+    await terminal.waitFor("Depends on");
+    terminal.press("Down", "Space", "Enter"); // shop-web, [shop-api], shop-db
+    await terminal.waitFor(
+      "container shop-cart (cart_net) cannot reach shop-api (shop_net); add shop_net to the network of shop-cart",
+    );
+    await terminal.waitFor("◼ shop-api");
+    terminal.press("Down", "Space", "Enter"); // the cursor starts on shop-web again
+    await terminal.waitFor("Healthcheck endpoint");
+    terminal.press("Enter"); // none
+    await terminal.waitFor("and run sync?");
+    terminal.press("Enter");
+
+    expect(await terminal.waitForExit()).toBe(0);
+    const registry = parse(await readFile(join(root, REGISTRY), "utf8")) as {
+      networks: Record<string, unknown>;
+      services: Service[];
+    };
+    expect(registry.networks).toEqual({
+      shop_net: { description: "The shop stack" },
+      cart_net: { description: "Network of shop-cart" },
+    });
+    const cart = registry.services.find((service) => service.name === "shop-cart");
+    expect(cart).toEqual({
+      name: "shop-cart",
+      stack: "web",
+      port: cart?.port as number,
+      protocol: "http",
+      owner: "Web Team",
+      description: "Cart service of the shop",
+      container: true,
+      network: "cart_net",
+    });
+    expect(cart?.port).toBeGreaterThanOrEqual(21101);
+    expect(cart?.port).toBeLessThanOrEqual(21199);
+    expect(terminal.screen()).toContain("declared network cart_net");
+  }, 90_000);
+
   test("Ctrl-C at a prompt exits 130 and writes nothing", async () => {
     const { root, terminal } = await start();
     await terminal.waitFor("Service name");
