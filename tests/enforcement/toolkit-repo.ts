@@ -42,13 +42,22 @@ export type ToolkitRepo = {
   remove: () => void;
 };
 
-/** The environment a developer's commit runs in: no CI, no colour, hooks enabled. */
+const BIN = join(TOOLKIT_ROOT, "node_modules", ".bin");
+
+/**
+ * The environment of a commit from a developer's shell: no CI, no colour, hooks enabled, and no
+ * node_modules/.bin on PATH (npm puts it there for `npm test`; a terminal does not have it).
+ */
 export function developerEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const path = (process.env.PATH ?? "")
+    .split(":")
+    .filter((entry) => entry !== "" && !entry.endsWith("node_modules/.bin"))
+    .join(":");
   const env: Record<string, string | undefined> = {
     ...process.env,
     NO_COLOR: "1",
     TZ: "Etc/UTC",
-    PATH: `${join(TOOLKIT_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    PATH: path,
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_AUTHOR_DATE: "2025-01-01T00:00:00Z",
     GIT_COMMITTER_DATE: "2025-01-01T00:00:00Z",
@@ -62,8 +71,11 @@ export function developerEnv(extra: Record<string, string | undefined> = {}): Re
   );
 }
 
+/** Runs a command; `bun`, `lefthook` and `action-validator` are the toolkit's own, from node_modules. */
 export function runIn(root: string, command: string[], env: Record<string, string>): RunResult {
-  const result = Bun.spawnSync(command, { cwd: root, env, stdout: "pipe", stderr: "pipe" });
+  const [program = "", ...args] = command;
+  const resolved = ["bun", "lefthook", "action-validator"].includes(program) ? join(BIN, program) : program;
+  const result = Bun.spawnSync([resolved, ...args], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
   const stdout = result.stdout.toString();
   const stderr = result.stderr.toString();
   return { exitCode: result.exitCode ?? 1, stdout, stderr, output: `${stdout}${stderr}` };

@@ -37,11 +37,10 @@ beforeAll(() => {
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
 const env = developerEnv();
-const actionValidator = join(TOOLKIT_ROOT, "node_modules", ".bin", "action-validator");
 
 describe("the workflow against the GitHub workflow schema (action-validator)", () => {
   test("is valid", () => {
-    const result = runIn(TOOLKIT_ROOT, [actionValidator, WORKFLOW_PATH], env);
+    const result = runIn(TOOLKIT_ROOT, ["action-validator", WORKFLOW_PATH], env);
     expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 0, stdout: "" });
     // Its one remark: it does not check path globs, which the next describe does.
     expect(result.stderr.trim()).toBe(
@@ -55,7 +54,7 @@ describe("the workflow against the GitHub workflow schema (action-validator)", (
       broken,
       workflowSource.replace("    runs-on: ubuntu-latest\n", "    runs_on: ubuntu-latest\n"),
     );
-    const result = runIn(TOOLKIT_ROOT, [actionValidator, broken], env);
+    const result = runIn(TOOLKIT_ROOT, ["action-validator", broken], env);
     expect(result.exitCode).toBe(1);
     expect(result.output).toContain("Additional property 'runs_on' is not allowed");
   });
@@ -139,7 +138,7 @@ describe("lefthook.yml", () => {
     const repo = join(workspace, "lefthook-validate");
     runIn(workspace, ["git", "init", "-q", repo], env);
     copyFileSync(join(TOOLKIT_ROOT, "lefthook.yml"), join(repo, "lefthook.yml"));
-    const result = runIn(repo, [join(TOOLKIT_ROOT, "node_modules", ".bin", "lefthook"), "validate"], env);
+    const result = runIn(repo, ["lefthook", "validate"], env);
     expect(result.exitCode).toBe(0);
     expect(result.output).toContain("All good");
   });
