@@ -74,7 +74,8 @@ Options:
 
 Without a terminal every required value must come from a flag, and --yes (or --dry-run) is needed.
 Exit codes: 0 written (or dry run), 1 the registry is invalid before or after the change,
-2 usage or I/O error (including the registry changing on disk meanwhile), 130 cancelled.`;
+2 usage or I/O error (including the registry changing on disk meanwhile), 130 cancelled (Ctrl-C, or
+no at the confirmation).`;
 
 /** Answers given as flags. Strings as typed; checked like prompt answers. */
 export type NewFlags = {
@@ -113,7 +114,10 @@ export type NewResult = {
   /** The declared network added for the entry, if any. */
   newNetwork?: string;
   diff: string;
+  /** Diagnostics of the registry with the entry added (errors mean nothing was written). */
   diagnostics: Diagnostic[];
+  /** Warnings the entry introduces (by rule and message, not present before). */
+  newWarnings: Diagnostic[];
   isWritten: boolean;
   sync?: SyncReport;
   nextSteps: string[];
@@ -412,6 +416,14 @@ function findMissingFlags(options: NewOptions): string[] {
   return missing;
 }
 
+function findNewWarnings(before: readonly Diagnostic[], after: readonly Diagnostic[]): Diagnostic[] {
+  const known = new Set(before.map((diagnostic) => `${diagnostic.rule} ${diagnostic.message}`));
+  return after.filter(
+    (diagnostic) =>
+      diagnostic.severity === "warning" && !known.has(`${diagnostic.rule} ${diagnostic.message}`),
+  );
+}
+
 function describeNextSteps(entry: NewEntry, registryFile: string): string[] {
   const env = deriveEnvNames(entry);
   const steps = [
@@ -453,6 +465,7 @@ export async function run(options: NewOptions): Promise<NewResult> {
     registry: registryFile,
     diff: "",
     diagnostics: [],
+    newWarnings: [],
     isWritten: false,
     nextSteps: [],
   };
@@ -501,6 +514,7 @@ export async function run(options: NewOptions): Promise<NewResult> {
     suggestion,
     diff,
     diagnostics: validation.diagnostics,
+    newWarnings: findNewWarnings(before.diagnostics, validation.diagnostics),
     newNetwork: newNetworks[0],
   });
   if (hasErrors(validation.diagnostics) || options.isDryRun) return result;
@@ -553,10 +567,11 @@ export function formatNewResult(
     err.push(`new: adding ${result.entry.name} would make ${result.registry} invalid; nothing was written`);
     return { stdout: "", stderr: `${err.join("\n")}\n` };
   }
+  err.push(...result.newWarnings.map(formatDiagnostic));
   if (!options.isInteractive || options.isDryRun) out.push(renderEntry(result.entry).trimEnd());
   if (options.isDryRun) {
     out.push("", result.diff.trimEnd(), "", "new: dry run; nothing was written");
-    return { stdout: `${out.join("\n")}\n`, stderr: "" };
+    return { stdout: `${out.join("\n")}\n`, stderr: err.length ? `${err.join("\n")}\n` : "" };
   }
   if (result.isWritten) {
     out.push(`new: wrote ${result.entry.name} (port ${result.entry.port}) to ${result.registry}`);
@@ -575,6 +590,7 @@ export function formatNewResult(
 
 /** The end of a successful wizard run, in clack's frame. */
 function showWritten(result: NewResult, entry: NewEntry): void {
+  for (const warning of result.newWarnings) clack.log.warn(formatDiagnostic(warning));
   clack.log.success(`wrote ${entry.name} (port ${entry.port}) to ${result.registry}`);
   if (result.newNetwork) clack.log.info(`declared network ${result.newNetwork}`);
   if (result.sync) clack.log.step(formatSyncReport(result.sync).stdout.trimEnd());
