@@ -363,7 +363,7 @@ async function askHealthcheck(
   expectedFlag: string | undefined,
 ): Promise<NewEntry["healthcheck"]> {
   const checkExpected = (text: string): string | undefined =>
-    /^\d{3}$/.test(text.trim())
+    /^\d{1,4}$/.test(text.trim())
       ? checkHealthField("expected", Number(text))
       : "must be an HTTP status 100-599";
   let endpoint = endpointFlag;
