@@ -231,6 +231,12 @@ describe("ports:new with flags (no terminal)", () => {
       ],
       ["--stack", "cache", 'new: --stack "cache" has no range; choose one of data, web'],
       ["--depends-on", "nope", 'new: --depends-on "nope" is not a registered service'],
+      ["--health-expected", "99", 'new: --health-expected "99" must be an HTTP status 100-599'],
+      [
+        "--protocol",
+        "smtp",
+        'new: --protocol "smtp" must be one of http, https, grpc, ws, tcp, udp, postgres, mysql, mongodb, redis, rabbitmq',
+      ],
     ];
     for (const [flag, value, message] of cases) {
       const index = CART_FLAGS.indexOf(flag);
