@@ -194,6 +194,11 @@ export const networkSchema = v.object({
   description: v.optional(singleLine(1, 200)),
 });
 
+function isCalendarDate(date: string): boolean {
+  const time = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === date;
+}
+
 export const registrySchema = v.object({
   version: v.pipe(
     v.string("must be a quoted string"),
@@ -202,11 +207,13 @@ export const registrySchema = v.object({
   lastUpdated: v.pipe(
     v.string("must be a quoted date"),
     v.isoDate("must be a date as YYYY-MM-DD"),
-    v.check((date) => !Number.isNaN(Date.parse(date)), "must be a real calendar date"),
+    // Date.parse rolls 2025-02-30 over to March; a real date survives the round trip.
+    v.check((date) => isCalendarDate(date), "must be a real calendar date"),
   ),
   gatewayUrl: v.optional(
     v.pipe(
       v.string(),
+      // ports:allow an example origin in a message, not a port anything listens on
       v.regex(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/, "must be an origin such as http://localhost:9080"),
     ),
   ),
