@@ -82,9 +82,11 @@ function isSafeFlow(text: string): boolean {
   return true;
 }
 
+/** Reserved names, and keys YAML reads as booleans or null (the careful path rejects those keys). */
 const RESERVED = new Set<string>(RESERVED_NAMES);
+const NON_STRING_KEY = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/;
 function isReserved(key: string): boolean {
-  return RESERVED.has(key);
+  return RESERVED.has(key) || NON_STRING_KEY.test(key) || KEYWORD_LIKE.test(key);
 }
 
 function isSafeValue(value: string): boolean {
