@@ -1,0 +1,209 @@
+/**
+ * The loader: positions, YAML 1.2 core parsing, the pre-parse caps, salvage for the business rules,
+ * and the loader and schema rule ids (each with a failing and a passing case).
+ */
+import { describe, expect, test } from "bun:test";
+import { displayPath, findExcessiveDepth, formatPath, MAX_DEPTH, parseRegistry } from "../../lib/load.ts";
+import { diagnostic, diagnosticsOf, HEAD, service } from "./support.ts";
+
+const minimal = (body: string) =>
+  `version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n  api: "4000-4099"\n${body}`;
+
+describe("parseRegistry", () => {
+  test("a valid file yields the typed registry and no diagnostics", () => {
+    const parsed = parseRegistry(HEAD + service("a", 4000, ["x-owner-slack: '#team-a'"]), "r.yaml");
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.registry?.services).toEqual([
+      {
+        name: "a",
+        stack: "api",
+        port: 4000,
+        protocol: "http",
+        owner: "Team A",
+        description: "Serves the a endpoints",
+        container: true,
+        network: "backend",
+      },
+    ]);
+  });
+
+  test("reads YAML 1.2 core: an unquoted date stays a string, yes is a string only when quoted", () => {
+    const parsed = parseRegistry(
+      minimal('services: []\nx-flag: "yes"\n').replace('"2025-11-11"', "2025-11-11"),
+      "r.yaml",
+    );
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.registry?.lastUpdated).toBe("2025-11-11");
+  });
+
+  test("a typed error elsewhere never hides a business rule: salvage keeps the valid fields", () => {
+    const source = HEAD + service("a", 4000) + service("b", 4000).replace("owner: Team A", "owner: 42");
+    expect(diagnosticsOf(source)).toEqual([
+      diagnostic(19, 11, "port-duplicate", "error", "port 4000 is already used by a"),
+      diagnostic(21, 12, "schema-type", "error", "b: services[1].owner must be a string, got 42"),
+    ]);
+  });
+
+  test("locate falls back to the nearest existing ancestor", () => {
+    const parsed = parseRegistry(HEAD + service("a", 4000), "r.yaml");
+    expect(parsed.locate(["services", 0, "port"])).toEqual({ line: 11, col: 11 });
+    expect(parsed.locate(["services", 0, "port"], "key")).toEqual({ line: 11, col: 5 });
+    expect(parsed.locate(["services", 0, "nope", "deeper"])).toEqual({ line: 9, col: 5 });
+    expect(parsed.locate(["services", 7])).toEqual({ line: 9, col: 3 });
+  });
+});
+
+describe("loader rules", () => {
+  test("schema-required names the missing field at its mapping", () => {
+    expect(diagnosticsOf(HEAD + service("a", 4000).replace("    protocol: http\n", ""))).toEqual([
+      diagnostic(9, 5, "schema-required", "error", "a: services[0].protocol is required"),
+    ]);
+    expect(diagnosticsOf('version: "1.0.0"\nlastUpdated: "2025-11-11"\nservices: []\n')).toEqual([
+      diagnostic(1, 1, "schema-required", "error", "ranges is required"),
+    ]);
+  });
+
+  test("schema-type: a list or a scalar where a mapping belongs", () => {
+    expect(diagnosticsOf("- a\n- b\n")).toEqual([
+      diagnostic(1, 1, "schema-type", "error", "(root) must be a mapping, got a list"),
+    ]);
+    expect(diagnosticsOf(minimal("services:\n  - [a, b]\n"))).toEqual([
+      diagnostic(6, 5, "schema-type", "error", "services[0] must be a mapping, got a list"),
+    ]);
+    expect(diagnosticsOf("")).toEqual([
+      diagnostic(1, 1, "schema-type", "error", "(root) must be a mapping, got null"),
+    ]);
+  });
+
+  test("schema-value: lastUpdated must be a real date", () => {
+    expect(diagnosticsOf(minimal("services: []\n").replace("2025-11-11", "2025-02-30"))).toEqual([
+      diagnostic(
+        2,
+        14,
+        "schema-value",
+        "error",
+        'lastUpdated must be a real calendar date, got "2025-02-30"',
+      ),
+    ]);
+  });
+
+  test("schema-unknown-key with did-you-mean; x- keys are extensions at every level", () => {
+    const source = `${minimal("services: []\n")}x-anything: { nested: [1, 2] }\nnetwork:\n  a: {}\n`;
+    expect(diagnosticsOf(source)).toEqual([
+      diagnostic(7, 1, "schema-unknown-key", "error", 'unknown key "network"; did you mean "networks"?'),
+    ]);
+  });
+
+  test("yaml-duplicate-key points at the repeated key", () => {
+    expect(diagnosticsOf(minimal("services: []\nservices: []\n"))).toEqual([
+      diagnostic(6, 1, "yaml-duplicate-key", "error", 'key "services" appears twice in this mapping'),
+    ]);
+  });
+
+  test("yaml-alias: anchors and aliases are reported, never expanded", () => {
+    expect(diagnosticsOf(minimal("services: &s []\nx-copy: *s\n"))).toEqual([
+      diagnostic(5, 14, "yaml-alias", "error", "anchor &s is not allowed; repeat the value instead"),
+      diagnostic(6, 9, "yaml-alias", "error", "alias *s is not allowed; repeat the value instead"),
+    ]);
+  });
+
+  test("yaml-tag and yaml-non-string-key", () => {
+    expect(diagnosticsOf(minimal("services: !!seq []\n"))).toEqual([
+      diagnostic(5, 17, "yaml-tag", "error", "tag tag:yaml.org,2002:seq is not allowed; write a plain value"),
+    ]);
+    expect(diagnosticsOf(minimal("services: []\nx-map:\n  true: 1\n"))).toEqual([
+      diagnostic(7, 3, "yaml-non-string-key", "error", "mapping keys must be strings; quote the key"),
+    ]);
+  });
+
+  test("yaml-ambiguous-scalar for each YAML 1.1 surprise, and their quoted forms pass", () => {
+    const surprises = ["0755", "no", "ON", "22:22", "1:30:00", "1_000"];
+    for (const value of surprises) {
+      const found = diagnosticsOf(minimal(`services: []\nx-v: ${value}\n`));
+      expect(found.map((item) => [item.line, item.col, item.rule])).toEqual([
+        [6, 6, "yaml-ambiguous-scalar"],
+      ]);
+      expect(diagnosticsOf(minimal(`services: []\nx-v: "${value}"\n`))).toEqual([]);
+    }
+  });
+
+  test("yaml-directive: %YAML 1.1 is a warning, %YAML 1.2 is silent", () => {
+    expect(diagnosticsOf(`%YAML 1.1\n---\n${minimal("services: []\n")}`)).toEqual([
+      diagnostic(
+        1,
+        1,
+        "yaml-directive",
+        "warning",
+        "%YAML 1.1 is ignored; the registry is read as YAML 1.2 core",
+      ),
+    ]);
+    expect(diagnosticsOf(`%YAML 1.2\n---\n${minimal("services: []\n")}`)).toEqual([]);
+  });
+
+  test("yaml-syntax stops before the schema, so nothing else is guessed", () => {
+    expect(diagnosticsOf(minimal("services: [\n"))).toEqual([
+      diagnostic(
+        6,
+        1,
+        "yaml-syntax",
+        "error",
+        "Flow sequence in block collection must be sufficiently indented and end with a ]",
+      ),
+    ]);
+  });
+
+  test("yaml-too-deep: block and flow nesting are capped before parsing", () => {
+    const flow = `x: ${"[".repeat(MAX_DEPTH)}${"]".repeat(MAX_DEPTH)}\n`;
+    expect(diagnosticsOf(flow)).toEqual([
+      diagnostic(1, MAX_DEPTH + 3, "yaml-too-deep", "error", `nests deeper than ${MAX_DEPTH} levels`),
+    ]);
+    expect(
+      findExcessiveDepth(`x: ${"[".repeat(MAX_DEPTH - 1)}${"]".repeat(MAX_DEPTH - 1)}\n`),
+    ).toBeUndefined();
+    expect(findExcessiveDepth('x: "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["\n')).toBeUndefined();
+    expect(findExcessiveDepth("x: 1 # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n")).toBeUndefined();
+    const block = Array.from({ length: MAX_DEPTH + 1 }, (_, depth) => `${"  ".repeat(depth)}k${depth}:`).join(
+      "\n",
+    );
+    expect(findExcessiveDepth(block)).toEqual({ line: MAX_DEPTH + 1, col: MAX_DEPTH * 2 + 1 });
+  });
+
+  test("file-too-large is checked on the source text too", () => {
+    const big = "#".repeat(9 * 1024 * 1024);
+    const found = parseRegistry(big, "r.yaml").diagnostics;
+    expect(found.map((item) => [item.line, item.col, item.rule])).toEqual([[1, 1, "file-too-large"]]);
+  });
+
+  test("name-reserved for __proto__, constructor and prototype anywhere", () => {
+    expect(diagnosticsOf(HEAD + service("a", 4000, ["environment:", "  constructor: x"]))).toEqual([
+      diagnostic(
+        18,
+        7,
+        "name-reserved",
+        "error",
+        '"constructor" is a reserved name and cannot be used as a key',
+      ),
+    ]);
+    expect(diagnosticsOf(HEAD + service("prototype", 4000))).toEqual([
+      diagnostic(
+        9,
+        11,
+        "name-reserved",
+        "error",
+        'prototype: services[0].name "prototype" is a reserved name; choose another, got "prototype"',
+      ),
+    ]);
+    expect(
+      Object.getPrototypeOf(parseRegistry(minimal("services: []\nx-a:\n  __proto__: 1\n"), "r.yaml")),
+    ).toBe(Object.prototype);
+  });
+});
+
+describe("paths", () => {
+  test("displayPath is relative inside the root and absolute outside", () => {
+    expect(displayPath("/repo/config/ports/registry.yaml", "/repo")).toBe("config/ports/registry.yaml");
+    expect(displayPath("/elsewhere/registry.yaml", "/repo")).toBe("../elsewhere/registry.yaml");
+    expect(formatPath(["services", 3, "healthcheck", "endpoint"])).toBe("services[3].healthcheck.endpoint");
+    expect(formatPath([])).toBe("(root)");
+  });
+});
