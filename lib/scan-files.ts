@@ -7,21 +7,12 @@
  * must stay inside the root, FIFOs and devices are skipped without blocking (O_NONBLOCK, then fstat),
  * and files over the size cap or with a NUL byte in their first 8 KB are skipped and counted.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-} from "node:fs";
+import { constants, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { glob } from "tinyglobby";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
 import { ConfigError, IoError } from "./errors.ts";
+import { DEFAULT_MIN_PORT } from "./scan.ts";
 
 export const DEFAULT_SCAN_CONFIG_PATH = "config/ports/scan.yaml";
 export const DEFAULT_BASELINE_PATH = "config/ports/scan-baseline.json";
@@ -85,7 +76,7 @@ export function parseScanConfig(source: string, file: string): ScanConfig {
   return {
     file,
     ignore: config.ignore ?? [],
-    minPort: config.minPort ?? 1024,
+    minPort: config.minPort ?? DEFAULT_MIN_PORT,
     maxFileBytes: config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     ...(config.baseline ? { baseline: config.baseline } : {}),
   };
@@ -101,7 +92,7 @@ export function loadScanConfig(root: string, path: string | undefined): ScanConf
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && path === undefined)
-      return { ignore: [], minPort: 1024, maxFileBytes: DEFAULT_MAX_FILE_BYTES };
+      return { ignore: [], minPort: DEFAULT_MIN_PORT, maxFileBytes: DEFAULT_MAX_FILE_BYTES };
     throw new IoError(`${file}: cannot read the scanner settings (${code ?? "error"})`);
   }
   return parseScanConfig(source, file);
@@ -153,6 +144,7 @@ export function listTrackedFiles(root: string): string[] | undefined {
 }
 
 export async function listFilesByGlob(root: string): Promise<string[]> {
+  const { glob } = await import("tinyglobby"); // only outside git, so a hook never pays for it
   return glob(["**/*"], {
     cwd: root,
     dot: true,
@@ -223,9 +215,8 @@ export type ReadResult = { text: string } | { skip: SkipReason };
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export function hasNulByte(bytes: Uint8Array): boolean {
-  const end = Math.min(bytes.length, BINARY_PROBE_BYTES);
-  for (let index = 0; index < end; index++) if (bytes[index] === 0) return true;
-  return false;
+  const probe = bytes.length > BINARY_PROBE_BYTES ? bytes.subarray(0, BINARY_PROBE_BYTES) : bytes;
+  return probe.indexOf(0) >= 0;
 }
 
 /** Reads files under one root, remembering which directories stay inside it. */
@@ -247,34 +238,38 @@ export function createReader(root: string, maxFileBytes: number) {
   };
   return (path: string): ReadResult => {
     if (!isInside(dirname(path))) return { skip: "outside-root" };
-    let descriptor: number;
+    const absolute = join(root, path);
+    let text: string;
     try {
-      descriptor = openSync(join(root, path), OPEN_FLAGS);
+      // One call: O_NOFOLLOW refuses a symlink, O_NONBLOCK keeps a FIFO from blocking.
+      text = readFileSync(absolute, { flag: OPEN_FLAGS, encoding: "utf8" });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ELOOP" || code === "EMLINK") return { skip: "symlink" };
+      if (code === "EISDIR" || code === "EAGAIN" || code === "ENXIO") return { skip: "special" };
       return { skip: "unreadable" };
     }
-    try {
-      const info = fstatSync(descriptor);
-      if (!info.isFile()) return { skip: "special" };
-      if (info.size > maxFileBytes) return { skip: "too-large" };
-      const bytes = Buffer.allocUnsafe(info.size);
-      let filled = 0;
-      while (filled < info.size) {
-        const count = readSync(descriptor, bytes, filled, info.size - filled, null);
-        if (count === 0) break;
-        filled += count;
+    if (text.length === 0) {
+      try {
+        if (!lstatSync(absolute).isFile()) return { skip: "special" };
+      } catch {
+        return { skip: "unreadable" };
       }
-      const content = filled === info.size ? bytes : bytes.subarray(0, filled);
-      if (hasNulByte(content)) return { skip: "binary" };
-      return { text: content.toString("utf8") };
-    } catch {
-      return { skip: "unreadable" };
-    } finally {
-      closeSync(descriptor);
     }
+    if (
+      text.length > maxFileBytes ||
+      (text.length > maxFileBytes / 4 && Buffer.byteLength(text) > maxFileBytes)
+    ) {
+      return { skip: "too-large" };
+    }
+    if (hasNulCharacter(text)) return { skip: "binary" };
+    return { text };
   };
+}
+
+/** A NUL in the first 8 KB marks a binary file. */
+export function hasNulCharacter(text: string): boolean {
+  return (text.length > BINARY_PROBE_BYTES ? text.slice(0, BINARY_PROBE_BYTES) : text).includes("\0");
 }
 
 // ---------------------------------------------------------------------------------------------

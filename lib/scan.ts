@@ -7,7 +7,7 @@
  * file costs the same per byte as any other file.
  */
 import { deriveEnvNames } from "./derive.ts";
-import type { Registry, Service } from "./schema.ts";
+import { PORT_MIN, type Registry, type Service } from "./schema.ts";
 
 /** The patterns, each a stable `kind`. A registered port reports under its kind's rule id. */
 export const PATTERN_KINDS = [
@@ -40,6 +40,9 @@ export type ScanRuleId = keyof typeof SCAN_RULES;
 
 export const ALLOW_MARKERS = ["ports:allow", "port-governance:ignore"] as const;
 
+/** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */
+export const DEFAULT_MIN_PORT = PORT_MIN;
+
 /** What a scanned file is, which decides the patterns that apply and how a fix is spelled. */
 export type FileKind = "code" | "yaml" | "shell" | "json" | "env" | "dockerfile";
 
@@ -69,7 +72,7 @@ export type RawMatch = {
   length: number;
   kind: PatternKind;
   port: number;
-  /** The matched text as shown in the message, for example `localhost:4007`. */
+  /** The matched text as shown in the message, for example `localhost:NNNN`. */
   text: string;
   isFallback?: boolean;
 };
@@ -282,7 +285,7 @@ function isAfterFallback(text: string, start: number): boolean {
 function matchFallbackAfter(
   text: string,
   at: number,
-): { digitsAt: number; port: number; length: number } | undefined {
+): { digitsAt: number; port: number; length: number; operator: string } | undefined {
   let position = skipBlanks(text, at);
   const operator = text.slice(position, position + 2);
   if (operator !== "||" && operator !== "??") return undefined;
@@ -290,7 +293,7 @@ function matchFallbackAfter(
   const quote = text.charCodeAt(position);
   if (quote === 34 || quote === 39 || quote === 96) position++;
   const read = readPort(text, position);
-  return read ? { digitsAt: position, ...read } : undefined;
+  return read ? { digitsAt: position, operator, ...read } : undefined;
 }
 
 function matchEnvReference(text: string, start: number): RawMatch | undefined {
@@ -321,12 +324,12 @@ function matchEnvReference(text: string, start: number): RawMatch | undefined {
     length: fallback.length,
     kind: "fallback-port",
     port: fallback.port,
-    text: `env.${name} || ${fallback.port}`,
+    text: `env.${name} ${fallback.operator} ${fallback.port}`,
     isFallback: true,
   };
 }
 
-/** `PORT=4007`, `DB_PORT: 5432`, `"port": 3000`, `httpPort = 8080`, `--port 3000`, `${X_PORT:-3000}`. */
+/** `PORT=NNNN`, `DB_PORT: NNNN`, `"port": NNNN`, `httpPort = NNNN`, `--port NNNN`, `${X_PORT:-NNNN}`. */
 function matchPortKey(text: string, start: number, anchor: string): RawMatch | undefined {
   const anchorEnd = start + 4;
   let keyStart = start;
@@ -353,7 +356,7 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
       length: fallback.length,
       kind: "fallback-port",
       port: fallback.port,
-      text: `${key} || ${fallback.port}`,
+      text: `${key} ${fallback.operator} ${fallback.port}`,
       isFallback: true,
     };
   }
@@ -393,7 +396,7 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   };
 }
 
-/** `-p 8080:80`, `--publish 127.0.0.1:8080:80`. */
+/** `-p H:C`, `--publish IP:H:C`. */
 function matchPublishFlag(text: string, start: number, anchor: string): RawMatch | undefined {
   const before = text.charCodeAt(start - 1);
   if (start > 0 && before !== 32 && before !== 9 && before !== 34 && before !== 39) return undefined;
@@ -459,10 +462,35 @@ export function readPublished(
   return { digitsAt, port, length };
 }
 
-/** Compose `ports:` blocks (block and flow lists, long syntax `published:`), read line by line. */
-function matchComposePorts(text: string, push: (match: RawMatch) => void): void {
-  if (!text.includes("ports:") && !text.includes("published:")) return;
+/** A published port found by the line reader, with the compose service and list index it sits in. */
+export type ComposePortMatch = RawMatch & { service?: string; item: number };
+
+function readKeyName(text: string, at: number, lineEnd: number): string | undefined {
+  let position = at;
+  const quote = text.charCodeAt(position);
+  if (quote === 34 || quote === 39) position++;
+  const colon = text.indexOf(":", position);
+  if (colon < 0 || colon > lineEnd || colon - position > 200) return undefined;
+  let end = colon;
+  const last = text.charCodeAt(end - 1);
+  if (last === 34 || last === 39) end--;
+  return text.slice(position, end);
+}
+
+/**
+ * Compose `ports:` blocks (block and flow lists, long syntax `published:`), read line by line,
+ * remembering the top-level `services:` entry each list belongs to.
+ */
+export function locateComposePorts(text: string): ComposePortMatch[] {
+  const found: ComposePortMatch[] = [];
+  if (!text.includes("ports:") && !text.includes("published:")) return found;
   let blockIndent = -1;
+  let isInServices = false;
+  let serviceIndent = -1;
+  let service: string | undefined;
+  let item = -1;
+  const push = (match: RawMatch) =>
+    found.push({ ...match, service: isInServices ? service : undefined, item });
   let lineStart = 0;
   while (lineStart <= text.length) {
     let lineEnd = text.indexOf("\n", lineStart);
@@ -470,20 +498,38 @@ function matchComposePorts(text: string, push: (match: RawMatch) => void): void 
     let indent = lineStart;
     while (indent < lineEnd && (text.charCodeAt(indent) === 32 || text.charCodeAt(indent) === 9)) indent++;
     const column = indent - lineStart;
-    const isBlank = indent === lineEnd || text.charCodeAt(indent) === 35;
+    const isBlank = indent === lineEnd || text.charCodeAt(indent) === 35 || text.charCodeAt(indent) === 13;
     if (!isBlank) {
+      if (column === 0) {
+        isInServices = text.startsWith("services:", indent);
+        serviceIndent = -1;
+        service = undefined;
+      } else if (isInServices) {
+        if (serviceIndent < 0) serviceIndent = column;
+        if (column === serviceIndent) service = readKeyName(text, indent, lineEnd);
+      }
       if (blockIndent >= 0) {
         const isItem = text.charCodeAt(indent) === 45;
-        if (column < blockIndent || (column === blockIndent && !isItem)) blockIndent = -1;
-        else readPortItem(text, indent, lineEnd, push);
+        if (column < blockIndent || (column === blockIndent && !isItem)) {
+          blockIndent = -1;
+        } else {
+          if (isItem) item++;
+          readPortItem(text, indent, lineEnd, push);
+        }
       }
       if (blockIndent < 0) {
         let keyAt = indent;
         if (text.charCodeAt(keyAt) === 45) keyAt = skipBlanks(text, keyAt + 1);
         if (text.startsWith("ports:", keyAt)) {
+          item = -1;
           const rest = skipBlanks(text, keyAt + 6, lineEnd - keyAt);
           if (rest >= lineEnd || text.charCodeAt(rest) === 35) blockIndent = keyAt - lineStart;
-          else if (text.charCodeAt(rest) === 91) readFlowItems(text, rest + 1, lineEnd, push);
+          else if (text.charCodeAt(rest) === 91) {
+            readFlowItems(text, rest + 1, lineEnd, (match) => {
+              item++;
+              if (match) push(match);
+            });
+          }
         } else if (text.startsWith("published:", keyAt)) {
           readPublishedKey(text, keyAt, lineEnd, push);
         }
@@ -491,6 +537,7 @@ function matchComposePorts(text: string, push: (match: RawMatch) => void): void 
     }
     lineStart = lineEnd + 1;
   }
+  return found;
 }
 
 function readPortItem(text: string, at: number, lineEnd: number, push: (match: RawMatch) => void): void {
@@ -508,10 +555,16 @@ function readPortItem(text: string, at: number, lineEnd: number, push: (match: R
     if (code === 34 || code === 39 || code === 32 || code === 9 || code === 35 || code === 44) break;
     end++;
   }
-  pushPublished(text, position, end, push);
+  const match = publishedMatch(text, position, end);
+  if (match) push(match);
 }
 
-function readFlowItems(text: string, at: number, lineEnd: number, push: (match: RawMatch) => void): void {
+function readFlowItems(
+  text: string,
+  at: number,
+  lineEnd: number,
+  each: (match: RawMatch | undefined) => void,
+): void {
   let position = at;
   while (position < lineEnd) {
     position = skipBlanks(text, position, lineEnd - position);
@@ -524,7 +577,7 @@ function readFlowItems(text: string, at: number, lineEnd: number, push: (match: 
       if (inner === 34 || inner === 39 || inner === 44 || inner === 93 || inner === 32) break;
       end++;
     }
-    pushPublished(text, position, end, push);
+    each(publishedMatch(text, position, end));
     const comma = text.indexOf(",", end);
     if (comma < 0 || comma > lineEnd) return;
     position = comma + 1;
@@ -553,25 +606,25 @@ function readPublishedKey(
   });
 }
 
-function pushPublished(text: string, from: number, to: number, push: (match: RawMatch) => void): void {
+function publishedMatch(text: string, from: number, to: number): RawMatch | undefined {
   const published = readPublished(text, from, to);
-  if (!published) return;
-  push({
+  if (!published) return undefined;
+  return {
     offset: published.digitsAt,
     length: published.length,
     kind: "published-port",
     port: published.port,
     text: `ports: "${text.slice(from, to)}"`,
-  });
+  };
 }
 
 /** Every pattern match in `text`, in offset order, at most one per port position. */
-export function matchPatterns(text: string, fileKind: FileKind, minPort = 1024): RawMatch[] {
+export function matchPatterns(text: string, fileKind: FileKind, minPort = DEFAULT_MIN_PORT): RawMatch[] {
   const byOffset = new Map<number, RawMatch>();
   const push = (match: RawMatch) => {
     if (match.port >= minPort && !byOffset.has(match.offset)) byOffset.set(match.offset, match);
   };
-  if (fileKind === "yaml") matchComposePorts(text, push);
+  if (fileKind === "yaml") for (const match of locateComposePorts(text)) push(match);
   ANCHORS.lastIndex = 0;
   for (let found = ANCHORS.exec(text); found !== null; found = ANCHORS.exec(text)) {
     const anchor = found[0];
@@ -737,7 +790,7 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
  */
 export function scanSource(input: SourceInput): SourceResult {
   const { file, text, fileKind, index } = input;
-  const minPort = input.minPort ?? 1024;
+  const minPort = input.minPort ?? DEFAULT_MIN_PORT;
   type Pending = Described & { offset: number; length: number; port: number; kind: Finding["kind"] };
   const pending = new Map<number, Pending>();
   for (const drift of input.drift ?? []) {
@@ -813,7 +866,7 @@ export function scanSource(input: SourceInput): SourceResult {
           port: item.port,
           kind: "marker",
           rule: "allow-missing-reason",
-          message: `${name} needs a reason, for example "${name} docs example of a local URL"; the finding below stays`,
+          message: `${name} needs a reason, for example "${name} docs example of a local URL"; until then the port stays reported`,
         },
         markerLine,
         bounds.start,

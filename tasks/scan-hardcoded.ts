@@ -9,31 +9,22 @@ import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
-import {
-  ALLOW_MARKERS,
-  classifyPath,
-  createPortIndex,
-  type Finding,
-  isGeneratedSource,
-  type PortIndex,
-  scanSource,
-} from "../lib/scan.ts";
+import { ALLOW_MARKERS, classifyPath, createPortIndex, type Finding, type PortIndex } from "../lib/scan.ts";
 import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
-import { matchComposeDrift } from "../lib/scan-compose.ts";
+import { type BatchResult, createBatch, scanOne, scanPaths } from "../lib/scan-batch.ts";
 import {
   createIgnoreFilter,
-  createReader,
   DEFAULT_BASELINE_PATH,
   DEFAULT_SCAN_CONFIG_PATH,
   type Discovery,
   listCandidates,
   loadScanConfig,
-  type ReadResult,
   readStagedFiles,
   type SkipReason,
   selectPaths,
 } from "../lib/scan-files.ts";
 import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
+import type { Registry } from "../lib/schema.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -116,7 +107,7 @@ function emptySkipped(): SkippedCounts {
 async function loadIndex(
   root: string,
   registryPath: string | undefined,
-): Promise<{ index: PortIndex; registry: ScanReport["registry"] }> {
+): Promise<{ index: PortIndex; registry: ScanReport["registry"]; parsed?: Registry }> {
   const absolute = resolve(root, registryPath ?? DEFAULT_REGISTRY_PATH);
   const file = displayPath(absolute, root);
   if (!existsSync(absolute)) {
@@ -128,6 +119,7 @@ async function loadIndex(
   return {
     index: createPortIndex(result.registry),
     registry: { file, status, services: result.registry?.services.length ?? 0 },
+    parsed: result.registry,
   };
 }
 
@@ -141,7 +133,7 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
   const root = resolve(options.root);
   const cwd = options.cwd ? resolve(options.cwd) : root;
   const config = loadScanConfig(root, options.configPath);
-  const { index, registry } = await loadIndex(root, options.registryPath);
+  const { index, registry, parsed } = await loadIndex(root, options.registryPath);
   const isIgnored = createIgnoreFilter(config.ignore.map((entry) => entry.path));
   const baselinePath = options.baselinePath ?? config.baseline;
   const selfPaths = new Set([registry.file, baselinePath ?? DEFAULT_BASELINE_PATH]);
@@ -157,13 +149,14 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
   };
 
   let discovery: ScanReport["discovery"];
-  let sources: { path: string; read: () => ReadResult }[];
+  let batch: BatchResult;
+  const settings = { root, minPort: config.minPort, maxFileBytes: config.maxFileBytes };
   if (options.isStaged) {
     discovery = "staged";
-    sources = readStagedFiles(root, config.maxFileBytes, accept).map((file) => ({
-      path: file.path,
-      read: () => file,
-    }));
+    batch = createBatch();
+    for (const file of readStagedFiles(root, config.maxFileBytes, accept)) {
+      scanOne(batch, file.path, file, index, config.minPort);
+    }
   } else {
     const listed = await listCandidates(root);
     let paths = listed.paths;
@@ -174,38 +167,13 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
       paths = selected.paths;
       discovery = "paths";
     }
-    const read = createReader(root, config.maxFileBytes);
-    sources = paths.filter(accept).map((path) => ({ path, read: () => read(path) }));
+    batch = await scanPaths(paths.filter(accept), parsed, settings);
   }
-
-  let filesScanned = 0;
-  let inline = 0;
-  let findings: Finding[] = [];
-  for (const source of sources) {
-    const result = source.read();
-    if ("skip" in result) {
-      skipped[result.skip]++;
-      continue;
-    }
-    if (isGeneratedSource(result.text)) {
-      skipped.generated++;
-      continue;
-    }
-    filesScanned++;
-    const fileKind = classifyPath(source.path);
-    if (!fileKind) continue;
-    const drift = fileKind === "yaml" ? matchComposeDrift(result.text, index) : undefined;
-    const scanned = scanSource({
-      file: source.path,
-      text: result.text,
-      fileKind,
-      index,
-      minPort: config.minPort,
-      drift,
-    });
-    inline += scanned.suppressed;
-    for (const finding of scanned.findings) findings.push(finding);
-  }
+  for (const [reason, count] of Object.entries(batch.skipped) as [SkipReason, number][])
+    skipped[reason] += count;
+  const filesScanned = batch.filesScanned;
+  const inline = batch.inline;
+  let findings = batch.findings;
   findings.sort(compareFindings);
 
   const report: ScanReport = {
