@@ -175,6 +175,11 @@ export const RULES = {
     summary: "an HTTP endpoint on a service whose protocol is not HTTP",
     overridable: true,
   },
+  "env-name-collision": {
+    severity: "error",
+    summary: "two services derive the same .env.shared variable (api's API_GATEWAY_URL and api-gateway's)",
+    overridable: true,
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleId = keyof typeof RULES;

@@ -4,6 +4,7 @@
  */
 import {
   compareCodeUnits,
+  deriveEnvNames,
   HTTP_PROTOCOLS,
   isEphemeralPort,
   LINUX_EPHEMERAL,
@@ -526,6 +527,34 @@ export const checkHealthchecks: Rule = (context) => {
   return diagnostics;
 };
 
+/** `.env.shared` holds one line per variable: `api` (gateway) and `api-gateway` both derive API_GATEWAY_URL. */
+export const checkEnvNameCollisions: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  const owners = new Map<string, string>();
+  const seenNames = new Set<string>();
+  for (const service of context.registry.services) {
+    if (service.name === undefined || seenNames.has(service.name)) continue; // name-duplicate covers it
+    seenNames.add(service.name);
+    const names = deriveEnvNames({ name: service.name, exposure: service.exposure }, context.registry);
+    for (const variable of Object.values(names)) {
+      const owner = owners.get(variable);
+      if (owner === undefined) {
+        owners.set(variable, service.name);
+        continue;
+      }
+      diagnostics.push(
+        at(
+          context,
+          servicePath(service, "name"),
+          "env-name-collision",
+          `${service.name} derives ${variable}, which ${owner} derives too; rename one of them`,
+        ),
+      );
+    }
+  }
+  return diagnostics;
+};
+
 export const checkRuleSettings: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   for (const rule of Object.keys(context.registry.rules ?? {})) {
@@ -575,6 +604,7 @@ const RULES_BY_MODE: Record<CheckMode, Rule[]> = {
     checkContainerFields,
     checkGateway,
     checkHealthchecks,
+    checkEnvNameCollisions,
   ],
 };
 

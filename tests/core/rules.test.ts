@@ -489,3 +489,22 @@ describe("the rule table", () => {
     }
   });
 });
+
+describe("env-name-collision", () => {
+  const gateway = ["exposure: gateway", "gatewayPath: /api"];
+  const head = HEAD.replace("ranges:", "gatewayUrl: http://localhost:9080\nranges:");
+  test("a gateway service and a service named <it>-gateway derive the same variable", () => {
+    expect(diagnosticsOf(head + service("api", 4000, gateway) + service("api-gateway", 4001))).toEqual([
+      diagnostic(
+        20,
+        11,
+        "env-name-collision",
+        "error",
+        "api-gateway derives API_GATEWAY_URL, which api derives too; rename one of them",
+      ),
+    ]);
+  });
+  test("without exposure: gateway there is nothing to collide with", () => {
+    expect(diagnosticsOf(head + service("api", 4000) + service("api-gateway", 4001))).toEqual([]);
+  });
+});
