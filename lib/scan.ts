@@ -875,5 +875,6 @@ export function scanSource(input: SourceInput): SourceResult {
     }
     emit(item, lineIndex, start, end);
   }
+  findings.sort((a, b) => a.line - b.line || a.col - b.col);
   return { findings, suppressed };
 }
