@@ -432,6 +432,7 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
   let nativeChild: ChildProcess | undefined;
   let baseImage = "";
   let isInterrupted = false;
+  let hasProject = false;
 
   const guard = () => {
     if (signal?.aborted) throw new InterruptedError("interrupted");
@@ -476,6 +477,7 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
     let gatewayId = "";
     await check(1, names.up, async () => {
       log(`building images (project ${project})`);
+      hasProject = true;
       phaseStarted = performance.now();
       const buildArgs = options.offlineBase ? ["--build-arg", `BASE_IMAGE=${baseImage}`] : [];
       const built = await shRun`${base} build ${buildArgs} ${services}`.timeout("600s");
@@ -629,10 +631,14 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
     if (!(error instanceof InterruptedError)) throw error;
     isInterrupted = true;
   } finally {
-    log(`tearing down ${project}`);
     phaseStarted = performance.now();
-    const note = await teardown($(quiet), base, project, nativeChild, workDir);
-    phases.push({ name: "teardown", ms: since(phaseStarted), note });
+    if (hasProject) {
+      log(`tearing down ${project}`);
+      const note = await teardown($(quiet), base, project, nativeChild, workDir);
+      phases.push({ name: "teardown", ms: since(phaseStarted), note });
+    } else {
+      await rm(workDir, { recursive: true, force: true });
+    }
   }
   const totalMs = since(runStarted);
   phases.push({ name: "total", ms: totalMs });
