@@ -2,12 +2,15 @@
  * The prepare script installs the hooks on `npm ci` in a developer's clone, and skips cleanly under
  * CI=true, with LEFTHOOK=0, outside a git repository, and below another repository's top level.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InstallHooksReport } from "../../tasks/install-hooks.ts";
 import { developerEnv, runIn, TOOLKIT_ROOT } from "./toolkit-repo.ts";
+
+// Each test spawns git commits and their hooks; on a loaded 2-core machine that takes seconds.
+setDefaultTimeout(60_000);
 
 const packageJson = JSON.parse(readFileSync(join(TOOLKIT_ROOT, "package.json"), "utf8"));
 

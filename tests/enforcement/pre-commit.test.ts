@@ -2,10 +2,13 @@
  * The pre-commit hook in a real temporary git repository: the toolkit copied in, hooks installed
  * by the prepare script's task, commits made with plain `git commit`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createToolkitRepo, type ToolkitRepo } from "./toolkit-repo.ts";
+
+// Each test spawns git commits and their hooks; on a loaded 2-core machine that takes seconds.
+setDefaultTimeout(60_000);
 
 const REGISTRY = "config/ports/registry.yaml";
 

@@ -2,12 +2,15 @@
  * The GitHub workflow and lefthook.yml, checked by the tools that read them: action-validator (the
  * GitHub workflow schema), `lefthook validate`, and every task each of them calls, with its flags.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { developerEnv, runIn, TOOLKIT_ROOT } from "./toolkit-repo.ts";
+
+// Each test spawns git commits and their hooks; on a loaded 2-core machine that takes seconds.
+setDefaultTimeout(60_000);
 
 const WORKFLOW_PATH = ".github/workflows/port-governance.yml";
 const workflowSource = readFileSync(join(TOOLKIT_ROOT, WORKFLOW_PATH), "utf8");
