@@ -11,7 +11,7 @@ import { constants, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
-import { ConfigError, IoError } from "./errors.ts";
+import { ConfigError, IoError, UsageError } from "./errors.ts";
 import { DEFAULT_MIN_PORT } from "./scan.ts";
 
 export const DEFAULT_SCAN_CONFIG_PATH = "config/ports/scan.yaml";
@@ -143,6 +143,7 @@ export function listTrackedFiles(root: string): string[] | undefined {
   return splitNul(result.stdout);
 }
 
+/** Outside git: tinyglobby, which never lists symlinks (nor FIFOs), so neither is ever opened. */
 export async function listFilesByGlob(root: string): Promise<string[]> {
   const { glob } = await import("tinyglobby"); // only outside git, so a hook never pays for it
   return glob(["**/*"], {
@@ -298,9 +299,10 @@ export function readStagedFiles(
     "--diff-filter=ACMRT",
   ]);
   if (!diff.ok) {
-    throw new IoError(
-      `--staged needs a git repository: ${diff.stderr.trim().split("\n")[0] ?? "git failed"}`,
-    );
+    if (!runGit(root, ["rev-parse", "--git-dir"]).ok) {
+      throw new UsageError(`--staged needs a git repository, and ${root} is not inside one`);
+    }
+    throw new IoError(`cannot list staged files: ${diff.stderr.trim().split("\n")[0] ?? "git failed"}`);
   }
   const fields = diff.stdout.toString("utf8").split("\0");
   const entries: { path: string; mode: string; blob: string }[] = [];

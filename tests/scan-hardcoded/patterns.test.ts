@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell and compose `${VAR}` syntax is the input under test
 /**
  * The pure matcher: boundaries, adversarial lines, inline markers, fingerprints, and linear time
  * on a 1 MB single-line file.
@@ -109,7 +110,7 @@ describe("adversarial lines", () => {
     "a".repeat(200_000),
     "9".repeat(200_000),
     `"port": ${"9".repeat(100_000)}`,
-    "ports:\n" + '  - "'.repeat(20_000),
+    `ports:\n${'  - "'.repeat(20_000)}`,
     "\u0000\u2028\uFEFF localhost:4007 \u202E",
   ];
   test.each(hostile.map((text, position) => [position, text]))(
@@ -209,9 +210,10 @@ describe("fingerprints", () => {
   });
 
   test("identical lines get distinct fingerprints by occurrence", () => {
-    const [first, second] = fingerprints("curl localhost:4007\ncurl localhost:4007\n");
-    expect(first).not.toBe(second);
-    expect(fingerprints("echo\ncurl localhost:4007\necho\ncurl localhost:4007\n")).toEqual([first, second]);
+    const pair = fingerprints("curl localhost:4007\ncurl localhost:4007\n");
+    expect(pair).toHaveLength(2);
+    expect(pair[0]).not.toBe(pair[1]);
+    expect(fingerprints("echo\ncurl localhost:4007\necho\ncurl localhost:4007\n")).toEqual(pair);
   });
 });
 

@@ -40,9 +40,11 @@ export type Run = { stdout: string; stderr: string; exitCode: number };
 
 /** `bun tasks/scan-hardcoded.ts ARGS` in `cwd`, with NO_COLOR and a fixed time zone. */
 export function runScan(args: string[], cwd: string, env: Record<string, string> = {}): Run {
+  const base: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", TZ: "Etc/UTC", ...env };
+  delete base.FORCE_COLOR;
   const result = Bun.spawnSync([process.execPath, TASK, ...args], {
     cwd,
-    env: { ...process.env, NO_COLOR: "1", TZ: "Etc/UTC", CI: "", FORCE_COLOR: "", ...env },
+    env: base,
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -1,0 +1,90 @@
+/**
+ * Baseline round trip: record, scan clean, survive unrelated edits, catch new ports, count stale
+ * entries. The file itself holds no ports, so scanning it finds nothing.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BaselineFile } from "../../lib/scan-baseline.ts";
+import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
+import { copyFixture, removeTempRoots, runScan } from "./support.ts";
+
+afterAll(removeTempRoots);
+
+const BASELINE = "config/ports/scan-baseline.json";
+
+function prepend(root: string, path: string, lines: string): void {
+  const file = join(root, path);
+  writeFileSync(file, lines + readFileSync(file, "utf8"));
+}
+
+describe("baseline", () => {
+  test("round trip: record, scan clean, survive shifts, report only new ports, count stale entries", () => {
+    const root = copyFixture("localhost-port");
+    const update = runScan(["--update-baseline"], root);
+    expect(update.exitCode).toBe(0);
+    expect(update.stderr).toBe("");
+    expect(update.stdout.split("\n").slice(-2)).toEqual([`wrote 5 finding(s) to ${BASELINE}`, ""]);
+    const file = JSON.parse(readFileSync(join(root, BASELINE), "utf8")) as BaselineFile;
+    expect(file.findings.map((entry) => [entry.file, entry.rule])).toEqual([
+      ["scripts/dev.sh", "localhost-port"],
+      ["src/client.ts", "localhost-port"],
+      ["src/client.ts", "localhost-port"],
+      ["src/client.ts", "localhost-port"],
+      ["src/client.ts", "localhost-port"],
+    ]);
+
+    expect(runScan(["--baseline", BASELINE], root)).toEqual({
+      stdout: "0 hardcoded port(s) in 0 file(s) (scanned 2 file(s); 5 in the baseline)\n",
+      stderr: "",
+      exitCode: 0,
+    });
+
+    prepend(root, "src/client.ts", "// a new header\n\n/* and a block */\n");
+    prepend(root, "scripts/dev.sh", "# moved down\n");
+    expect(runScan(["--baseline", BASELINE], root).exitCode).toBe(0);
+
+    writeFileSync(
+      join(root, "src/client.ts"),
+      readFileSync(join(root, "src/client.ts"), "utf8").replace(
+        'export const legacy = "http://localhost:3403/search";\n',
+        'export const added = "http://localhost:4032";\n',
+      ),
+    );
+    const after = runScan(["--baseline", BASELINE, "--json"], root);
+    const report = JSON.parse(after.stdout) as ScanReport;
+    expect({
+      exitCode: after.exitCode,
+      findings: report.findings.map((finding) => `${finding.file}:${finding.line} ${finding.port}`),
+      baselined: report.suppressed.baseline,
+      stale: report.staleBaseline,
+    }).toEqual({ exitCode: 1, findings: ["src/client.ts:6 4032"], baselined: 4, stale: 1 });
+  });
+
+  test("the baseline file is never scanned and the repository's settings can name it", () => {
+    const root = copyFixture("localhost-port");
+    writeFileSync(join(root, "config/ports/scan.yaml"), `baseline: ${BASELINE}\n`);
+    expect(runScan(["--update-baseline"], root).exitCode).toBe(0);
+    const run = runScan([], root);
+    expect(run).toEqual({
+      stdout: "0 hardcoded port(s) in 0 file(s) (scanned 3 file(s); 5 in the baseline)\n",
+      stderr: "",
+      exitCode: 0,
+    });
+  });
+
+  test("a missing or malformed baseline is one line and exit 2", () => {
+    const root = copyFixture("localhost-port");
+    expect(runScan(["--baseline", "nope.json"], root)).toEqual({
+      stdout: "",
+      stderr: "scan-hardcoded: nope.json: no baseline yet; create it with --update-baseline\n",
+      exitCode: 2,
+    });
+    writeFileSync(join(root, "bad.json"), '{"version": 9}');
+    expect(runScan(["--baseline", "bad.json"], root)).toEqual({
+      stdout: "",
+      stderr: "scan-hardcoded: bad.json: not a scanner baseline (expected version 1 and a findings list)\n",
+      exitCode: 2,
+    });
+  });
+});

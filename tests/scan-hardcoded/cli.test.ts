@@ -1,0 +1,106 @@
+/**
+ * The command line: help, usage errors on one line, registry states, --warn, settings errors.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
+import { copyFixture, removeTempRoots, runScan } from "./support.ts";
+
+afterAll(removeTempRoots);
+
+describe("command line", () => {
+  test("--help prints the usage and exits 0", () => {
+    const run = runScan(["--help"], copyFixture("comments"));
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toStartWith("Usage: bun tasks/scan-hardcoded.ts [options] [PATH...]\n");
+    expect(run.stdout).toContain("--update-baseline");
+  });
+
+  test.each([
+    [
+      ["--bogus"],
+      "scan-hardcoded: Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\"; see --help\n",
+    ],
+    [["--format", "xml"], 'scan-hardcoded: --format must be one of text, json, sarif, got "xml"\n'],
+    [["--json", "--format", "sarif"], "scan-hardcoded: --json and --format are mutually exclusive\n"],
+    [["--staged", "a.ts"], "scan-hardcoded: --staged scans the index; do not pass paths with it\n"],
+    [["--registry", "missing.yaml"], "scan-hardcoded: missing.yaml: no such registry file\n"],
+    [["nowhere.ts"], "scan-hardcoded: nowhere.ts: no such file or directory\n"],
+  ])("%p is a usage error on one line, exit 2", (args, stderr) => {
+    expect(runScan(args as string[], copyFixture("comments"))).toEqual({ stdout: "", stderr, exitCode: 2 });
+  });
+
+  test("broken scanner settings name the file and the key", () => {
+    const root = copyFixture("comments");
+    writeFileSync(join(root, "config/ports/scan.yaml"), "ignore:\n  - path: fixtures/**\n");
+    expect(runScan([], root)).toEqual({
+      stdout: "",
+      stderr:
+        'scan-hardcoded: config/ports/scan.yaml: ignore.0.reason Invalid key: Expected "reason" but received undefined\n',
+      exitCode: 2,
+    });
+  });
+
+  test("ignore globs in the settings skip paths, counted", () => {
+    const root = copyFixture("port-assignment");
+    writeFileSync(
+      join(root, "config/ports/scan.yaml"),
+      'ignore:\n  - path: "services/**"\n    reason: the API keeps its legacy config until the move\n',
+    );
+    const report = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect([report.skipped.ignored, [...new Set(report.findings.map((finding) => finding.file))]]).toEqual([
+      3,
+      [".env", "start.sh"],
+    ]);
+  });
+
+  test("without a registry every port is unregistered, and the report says so", () => {
+    const root = copyFixture("docker-host-port", false);
+    expect(runScan([], root)).toEqual({
+      stdout: [
+        "Dockerfile:2:42 unregistered-port host.docker.internal:3403: port 3403 is not in the registry; register it (npm run ports:new) and read its variable from .env.shared",
+        "note: no registry at config/ports/registry.yaml; every port counts as unregistered",
+        "1 hardcoded port(s) in 1 file(s) (scanned 1 file(s))",
+        "Fix: read the port from .env.shared through the variable each message names (unregistered ports: npm run ports:new first).",
+        'Keep a literal on purpose: add "ports:allow <reason>" in a comment on that line or the line above; for many old findings at once: --update-baseline, then scan with --baseline.',
+        "",
+      ].join("\n"),
+      stderr: "",
+      exitCode: 1,
+    });
+  });
+
+  test("an invalid registry still scans, with every port unregistered", () => {
+    const root = copyFixture("docker-host-port");
+    writeFileSync(join(root, "config/ports/registry.yaml"), 'version: "1.0.0"\nservices: 7\n');
+    const run = runScan(["--json"], root);
+    const report = JSON.parse(run.stdout) as ScanReport;
+    expect([run.exitCode, report.registry, report.findings.map((finding) => finding.rule)]).toEqual([
+      1,
+      { file: "config/ports/registry.yaml", status: "invalid", services: 0 },
+      ["unregistered-port"],
+    ]);
+  });
+
+  test("--warn reports the same findings and exits 0", () => {
+    const root = copyFixture("loopback-port");
+    const strict = runScan([], root);
+    const warn = runScan(["--warn"], root);
+    expect([strict.exitCode, warn.exitCode, warn.stdout]).toEqual([1, 0, strict.stdout]);
+  });
+
+  test("explicit paths scan only those files and directories, relative to the working directory", () => {
+    const root = copyFixture("localhost-port");
+    const run = runScan(["--json", "--root", root, "../scripts", "client.ts"], join(root, "src"));
+    const report = JSON.parse(run.stdout) as ScanReport;
+    expect([report.discovery, [...new Set(report.findings.map((finding) => finding.file))]]).toEqual([
+      "paths",
+      ["scripts/dev.sh", "src/client.ts"],
+    ]);
+    rmSync(join(root, "src"), { recursive: true });
+    const fromRoot = JSON.parse(runScan(["--json", "scripts"], root).stdout) as ScanReport;
+    expect(fromRoot.findings.map((finding) => finding.file)).toEqual(["scripts/dev.sh"]);
+  });
+});
