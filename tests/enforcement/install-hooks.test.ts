@@ -36,6 +36,20 @@ describe("the prepare script", () => {
     expect(packageJson.scripts.prepare).toBe("bun tasks/install-hooks.ts");
   });
 
+  test("npm ci accepts the lockfile (an offline dry run), so the install that runs prepare can start", () => {
+    const root = join(workspace, "lockfile");
+    mkdirSync(root);
+    for (const file of ["package.json", "package-lock.json"])
+      cpSync(join(TOOLKIT_ROOT, file), join(root, file));
+    const result = runIn(
+      root,
+      ["npm", "ci", "--dry-run", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"],
+      developerEnv(),
+    );
+    expect(result.output).not.toContain("npm error");
+    expect(result.exitCode).toBe(0);
+  });
+
   test("outside a git repository, npm run prepare skips and exits 0", () => {
     const root = createPlainCheckout(workspace, "tarball");
     const result = runIn(root, ["npm", "run", "--silent", "prepare"], developerEnv());
