@@ -10,18 +10,7 @@
  */
 import { type ChildProcess, spawn as spawnChild } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  copyFile,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -185,9 +174,13 @@ async function loadStack(root: string, registryPath: string | undefined) {
   }
   const composeFile = join(root, composePathOf(mtproto.stack));
   const envShared = join(root, OUTPUT_PATHS.env);
-  for (const path of [composeFile, envShared]) {
-    if (!(await stat(path).catch(() => undefined))?.isFile()) {
-      throw new PrerequisiteError(`${path.slice(root.length + 1)} is missing; run npm run ports:sync first`);
+  // The run uses the generated files as they are on disk, so they must match the registry.
+  const outputs = renderAll(registry, { registryFile: validation.file });
+  for (const path of [composePathOf(mtproto.stack), OUTPUT_PATHS.env]) {
+    const onDisk = await readFile(join(root, path), "utf8").catch(() => undefined);
+    if (onDisk === undefined) throw new PrerequisiteError(`${path} is missing; run npm run ports:sync first`);
+    if (onDisk !== outputs.find((output) => output.path === path)?.content) {
+      throw new PrerequisiteError(`${path} is out of date with the registry; run npm run ports:sync first`);
     }
   }
   return { registry, mtproto, gateway, composeFile, envShared };
