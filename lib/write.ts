@@ -86,7 +86,17 @@ export async function findOrphans(root: string, outputs: readonly Output[]): Pro
   return orphans.sort(compareCodeUnits);
 }
 
-export async function compareOutputs(root: string, outputs: readonly Output[]): Promise<FileStatus[]> {
+export type CompareOptions = {
+  /** Compute unified diffs (for --check); a plain sync only needs the states. Default true. */
+  withDiff?: boolean;
+};
+
+export async function compareOutputs(
+  root: string,
+  outputs: readonly Output[],
+  options: CompareOptions = {},
+): Promise<FileStatus[]> {
+  const diffOf = options.withDiff === false ? () => "" : unifiedDiff;
   const statuses: FileStatus[] = [];
   for (const output of outputs) {
     const target = await resolveConfined(root, output.path);
@@ -95,13 +105,13 @@ export async function compareOutputs(root: string, outputs: readonly Output[]): 
       statuses.push({
         path: output.path,
         state: "missing",
-        diff: unifiedDiff("", output.content, output.path),
+        diff: diffOf("", output.content, output.path),
       });
     } else if (existing.content !== output.content) {
       statuses.push({
         path: output.path,
         state: "stale",
-        diff: unifiedDiff(existing.content, output.content, output.path),
+        diff: diffOf(existing.content, output.content, output.path),
       });
     } else if (existing.mode !== output.mode) {
       statuses.push({
@@ -116,7 +126,7 @@ export async function compareOutputs(root: string, outputs: readonly Output[]): 
   }
   for (const orphan of await findOrphans(root, outputs)) {
     const content = await readFile(join(root, orphan), "utf8");
-    statuses.push({ path: orphan, state: "orphaned", diff: unifiedDiff(content, "", orphan) });
+    statuses.push({ path: orphan, state: "orphaned", diff: diffOf(content, "", orphan) });
   }
   return statuses.sort((a, b) => compareCodeUnits(a.path, b.path));
 }

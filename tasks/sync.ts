@@ -56,7 +56,7 @@ export async function run(options: SyncOptions): Promise<SyncReport> {
     };
   }
   const outputs = renderAll(validation.registry, { registryFile });
-  const statuses = await compareOutputs(root, outputs);
+  const statuses = await compareOutputs(root, outputs, { withDiff: check });
   const changed = statuses.filter((status) => status.state !== "unchanged");
   if (!check && changed.length > 0) await applyOutputs(root, outputs, changed);
   const files: SyncFile[] = statuses.map((status) => {
