@@ -453,6 +453,7 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
   };
 
   try {
+    guard();
     phaseStarted = performance.now();
     if (options.offlineBase) {
       const built = await buildOfflineBase(shRun, root, workDir, log);
@@ -621,7 +622,8 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
     }
     phases.push({ name: "checks", ms: since(phaseStarted) });
   } catch (error) {
-    if (!(error instanceof InterruptedError)) throw error;
+    // An aborted command fails in its own way; after Ctrl-C every failure counts as the interruption.
+    if (!(error instanceof InterruptedError) && !signal?.aborted) throw error;
     isInterrupted = true;
   } finally {
     phaseStarted = performance.now();
