@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { planHookInstall } from "../../lib/hook-install.ts";
 import type { InstallHooksReport } from "../../tasks/install-hooks.ts";
 import { developerEnv, runIn, TOOLKIT_ROOT } from "./toolkit-repo.ts";
 
@@ -134,5 +135,50 @@ describe("the prepare script", () => {
     );
     expect(result.stderr).toContain("core.hooksPath");
     expect(result.stderr).toEndWith("hooks: fix the cause above, then run: npx lefthook install\n");
+  });
+});
+
+describe("planHookInstall", () => {
+  const base = { root: "/repo", env: {}, gitTopLevel: "/repo", lefthook: "/repo/node_modules/.bin/lefthook" };
+
+  test("installs in a developer's clone", () => {
+    expect(planHookInstall(base)).toEqual({
+      action: "install",
+      lefthook: "/repo/node_modules/.bin/lefthook",
+    });
+  });
+
+  test("CI counts when set to anything but empty, 0 or false", () => {
+    for (const value of ["true", "1", "yes"]) {
+      expect(planHookInstall({ ...base, env: { CI: value } })).toEqual({
+        action: "skip",
+        reason: "CI is set",
+      });
+    }
+    for (const value of ["", "0", "false"]) {
+      expect(planHookInstall({ ...base, env: { CI: value } }).action).toBe("install");
+    }
+  });
+
+  test("skips without lefthook, and says how to get it", () => {
+    expect(planHookInstall({ ...base, lefthook: undefined })).toEqual({
+      action: "skip",
+      reason: "lefthook is not installed (it is a devDependency: run npm ci)",
+    });
+  });
+
+  test("checks the reasons in order: CI, LEFTHOOK, git, top level, lefthook", () => {
+    expect(planHookInstall({ ...base, env: { CI: "true", LEFTHOOK: "0" }, gitTopLevel: undefined })).toEqual({
+      action: "skip",
+      reason: "CI is set",
+    });
+    expect(planHookInstall({ ...base, env: { LEFTHOOK: "false" }, gitTopLevel: undefined })).toEqual({
+      action: "skip",
+      reason: "LEFTHOOK=false",
+    });
+    expect(planHookInstall({ ...base, gitTopLevel: undefined, lefthook: undefined })).toEqual({
+      action: "skip",
+      reason: "not a git repository",
+    });
   });
 });

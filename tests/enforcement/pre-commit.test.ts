@@ -4,7 +4,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SyncStagedReport } from "../../tasks/sync-staged.ts";
 import { createToolkitRepo, type ToolkitRepo } from "./toolkit-repo.ts";
 
 // Each test spawns git commits and their hooks; on a loaded 2-core machine that takes seconds.
@@ -113,6 +115,37 @@ describe("pre-commit, registry staged", () => {
         "(or git stash --keep-index), then commit again.\n",
     });
     expect(repo.git("status", "--porcelain").stdout).toBe(`MM ${REGISTRY}\n`);
+  });
+});
+
+describe("tasks/sync-staged.ts by hand", () => {
+  test("--json reports what it staged", () => {
+    repo.write(REGISTRY, withDocsHubPort(3180));
+    repo.git("add", REGISTRY);
+    const result = repo.run(["bun", "tasks/sync-staged.ts", "--json"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe("");
+    const report: SyncStagedReport = JSON.parse(result.stdout);
+    expect(report).toEqual({
+      registry: REGISTRY,
+      isStagedAsOnDisk: true,
+      isValid: true,
+      diagnostics: [],
+      staged: repo
+        .git("diff", "--cached", "--name-only")
+        .stdout.split("\n")
+        .filter((path) => path !== "" && path !== REGISTRY),
+    });
+    expect(report.staged).toContain(".env.shared");
+    expect(repo.git("diff", "--name-only").stdout).toBe("");
+  });
+
+  test("outside a git work tree it is a usage error, in one line", () => {
+    const result = repo.run(["bun", join(repo.root, "tasks/sync-staged.ts"), "--root", tmpdir()]);
+    expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 2, stdout: "" });
+    expect(result.stderr).toMatch(
+      /^sync-staged: .+ is not inside a git work tree; this step runs from the pre-commit hook\n$/,
+    );
   });
 });
 
