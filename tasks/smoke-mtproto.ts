@@ -222,7 +222,12 @@ export async function findBunBinary(root: string): Promise<string> {
   );
 }
 
-async function buildOfflineBase(sh: Shell, root: string, workDir: string, log: (line: string) => void) {
+export async function buildOfflineBase(
+  sh: Shell,
+  root: string,
+  workDir: string,
+  log: (line: string) => void,
+) {
   const bunPath = await findBunBinary(root);
   const bunVersion = (await sh`${bunPath} --version`).stdout.trim();
   if (!/^\d+\.\d+\.\d+/.test(bunVersion))
