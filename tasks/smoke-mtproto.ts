@@ -10,7 +10,18 @@
  */
 import { type ChildProcess, spawn as spawnChild } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -253,9 +264,10 @@ export async function buildOfflineBase(
       await writeFile(target, entry.content, { mode: entry.mode });
     } else {
       await copyFile(entry.source, target);
+      await chmod(target, entry.mode);
     }
   }
-  await sh`chmod 1777 ${join(stage, "tmp")}`;
+  await chmod(join(stage, "tmp"), 0o1777);
   const changes = offlineBaseChanges(bunVersion).flatMap((change) => ["--change", change]);
   const imported =
     await sh`tar -C ${stage} --owner=0 --group=0 --numeric-owner -cf - . | docker import ${changes} - ${tag}`.timeout(
