@@ -82,13 +82,20 @@ async function main(argv: string[]): Promise<number> {
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await Bun.write(Bun.stdout, `${HELP}\n`);
     return EXIT.ok;
   }
   const mode = parseChoice("mode", values.mode, MODES, "all");
   const report = await run({ root: values.root ?? process.cwd(), registryPath: values.registry, mode });
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(formatValidateReport(report, shouldUseColor(process.stdout, process.env)));
+  // Bun.stdout, and process.stdout only when NO_COLOR or CI leave colour open: creating Node's
+  // stdout stream is about 13 ms, most of a clean run's start-up.
+  const text = values.json
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : formatValidateReport(
+        report,
+        shouldUseColor(() => process.stdout, process.env),
+      );
+  await Bun.write(Bun.stdout, text);
   return report.isValid ? EXIT.ok : EXIT.findings;
 }
 
