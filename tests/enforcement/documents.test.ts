@@ -6,8 +6,8 @@
  * listed below with the reason.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createToolkitRepo, TOOLKIT_ROOT, type ToolkitRepo } from "./toolkit-repo.ts";
 
 // Each test spawns git commits and their hooks; on a loaded 2-core machine that takes seconds.
@@ -72,6 +72,30 @@ test("every command that is not run is still in a document", () => {
     extractShellCommands(readFileSync(join(TOOLKIT_ROOT, path), "utf8")),
   );
   for (const command of [...NOT_RUN.keys(), ...ACCEPTED_EXIT_CODES.keys()]) expect(all).toContain(command);
+});
+
+/** The README's enforcement section, which links to the hooks, the workflow and the documents. */
+function readEnforcementSection(): string {
+  const readme = readFileSync(join(TOOLKIT_ROOT, "README.md"), "utf8");
+  const start = readme.indexOf("<!-- section:enforcement -->");
+  const end = readme.indexOf("<!-- /section:enforcement -->");
+  if (start < 0 || end < start) throw new Error("README.md has no enforcement section");
+  return readme.slice(start, end);
+}
+
+test("every relative link in the documents and the README's section points at a file that exists", () => {
+  const sources = [
+    ...DOCUMENTS.map((path) => ({ path, text: readFileSync(join(TOOLKIT_ROOT, path), "utf8") })),
+    { path: "README.md", text: readEnforcementSection() },
+  ];
+  const links = sources.flatMap(({ path, text }) =>
+    [...text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((match) => match[1] ?? "")
+      .filter((target) => !/^[a-z]+:/.test(target))
+      .map((target) => join(dirname(path), target)),
+  );
+  expect(links.length).toBeGreaterThan(0);
+  expect(links.filter((link) => !existsSync(join(TOOLKIT_ROOT, link)))).toEqual([]);
 });
 
 for (const path of DOCUMENTS) {

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { developerEnv, runIn, TOOLKIT_ROOT } from "./toolkit-repo.ts";
+import { createToolkitRepo, developerEnv, runIn, TOOLKIT_ROOT, type ToolkitRepo } from "./toolkit-repo.ts";
 
 // Each test spawns git commits and their hooks; on a loaded 2-core machine that takes seconds.
 setDefaultTimeout(60_000);
@@ -199,4 +199,70 @@ describe("every task the workflow and the hooks call exists and accepts the flag
       for (const flag of flags) expect(help.stdout).toContain(`  ${flag}`);
     });
   }
+});
+
+describe("the governance job's run steps, executed as GitHub runs them", () => {
+  // GitHub's default for `run`: bash --noprofile --norc -eo pipefail {0}. The install step is the
+  // one left out: the copy's node_modules is this checkout's.
+  const steps = (workflow.jobs.governance?.steps ?? []).filter((step) => step.run && step.id !== "install");
+  let repo: ToolkitRepo;
+  let runnerTemp: string;
+  beforeAll(() => {
+    repo = createToolkitRepo({ hasHooks: false, prefix: "port-governance-workflow-steps-" });
+    runnerTemp = mkdtempSync(join(tmpdir(), "port-governance-runner-temp-"));
+  });
+  afterAll(() => {
+    repo.remove();
+    rmSync(runnerTemp, { recursive: true, force: true });
+  });
+
+  function runStep(step: Step) {
+    return repo.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step.run ?? ""], {
+      // setup-bun puts bun on PATH; here it is the one in node_modules/.bin.
+      env: {
+        CI: "true",
+        GITHUB_ACTIONS: "true",
+        RUNNER_TEMP: runnerTemp,
+        PATH: `${join(TOOLKIT_ROOT, "node_modules", ".bin")}:${developerEnv().PATH}`,
+      },
+    });
+  }
+
+  test("all pass on the toolkit as committed, and leave a report and a SARIF file", () => {
+    expect(steps.map((step) => step.id)).toEqual([
+      "validate",
+      "duplicates",
+      "ranges",
+      "scan",
+      "sarif",
+      "sync",
+      "report",
+    ]);
+    for (const step of steps) {
+      const result = runStep(step);
+      if (result.exitCode !== 0)
+        throw new Error(`step ${step.id} exited ${result.exitCode}:\n${result.output}`);
+    }
+    const report = JSON.parse(readFileSync(join(runnerTemp, "ports-report.json"), "utf8"));
+    expect(typeof report).toBe("object");
+    const sarif = JSON.parse(readFileSync(join(runnerTemp, "ports-scan.sarif"), "utf8"));
+    expect(sarif.version).toBe("2.1.0");
+    expect(repo.git("status", "--porcelain").stdout).toBe("");
+  });
+
+  test("the sync step fails on a hand-edited generated file, listing it with the fix", () => {
+    const envShared = readFileSync(join(repo.root, ".env.shared"), "utf8");
+    repo.write(".env.shared", envShared.replace("DASHBOARD_PORT=3100", "DASHBOARD_PORT=3199"));
+    repo.git("commit", "-q", "--no-verify", "-am", "Edit a generated file by hand");
+    const sync = steps.find((step) => step.id === "sync");
+    if (!sync) throw new Error("no sync step");
+    const result = runStep(sync);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      "::error title=Generated files out of date::ports:sync changed files that are committed differently\n" +
+        "Files that ports:sync changed:\n M .env.shared\n",
+    );
+    expect(result.stdout).toContain("-DASHBOARD_PORT=3199\n+DASHBOARD_PORT=3100\n");
+    expect(result.stdout).toEndWith("Fix: npm run ports:sync, then commit the changed files.\n");
+  });
 });
