@@ -4,18 +4,9 @@
  * batch. Two threads share the list through an atomic chunk counter, so the worker thread, which
  * starts late, simply takes fewer chunks.
  */
-
-import {
-  classifyPath,
-  createPortIndex,
-  type Finding,
-  isGeneratedSource,
-  type PortIndex,
-  scanSource,
-} from "./scan.ts";
+import { classifyPath, type Finding, isGeneratedSource, type PortIndex, scanSource } from "./scan.ts";
 import { matchComposeDrift } from "./scan-compose.ts";
 import { createReader, type ReadResult, type SkipReason } from "./scan-files.ts";
-import type { Registry } from "./schema.ts";
 
 export type BatchResult = {
   findings: Finding[];
@@ -106,25 +97,38 @@ export function mergeBatches(into: BatchResult, from: BatchResult): BatchResult 
 export type WorkerRequest = {
   paths: string[];
   counter: Int32Array;
-  registry?: Registry;
+  index: PortIndex;
   settings: BatchSettings;
 };
 
-/** Scans `paths` on this thread and, for long lists, on one worker thread as well. */
+/**
+ * Starts the worker thread early, so its start-up overlaps the registry load. Its imports are only
+ * the matcher and the reader (no schema, no YAML parser).
+ */
+export function startScanWorker(): Worker {
+  return new Worker(new URL("./scan-worker.ts", import.meta.url).href);
+}
+
+/**
+ * Scans `paths` on this thread and, for long lists, on `worker` as well (which is terminated
+ * either way). Without a worker, or for short lists, everything runs here.
+ */
 export async function scanPaths(
   paths: string[],
-  registry: Registry | undefined,
+  index: PortIndex,
   settings: BatchSettings,
+  worker?: Worker,
 ): Promise<BatchResult> {
-  const index = createPortIndex(registry);
   const counter = new Int32Array(new SharedArrayBuffer(8));
-  if (paths.length < PARALLEL_THRESHOLD) return scanClaimed(paths, counter, index, settings);
-  const worker = new Worker(new URL("./scan-worker.ts", import.meta.url).href);
+  if (!worker || paths.length < PARALLEL_THRESHOLD) {
+    worker?.terminate();
+    return scanClaimed(paths, counter, index, settings);
+  }
   const fromWorker = new Promise<BatchResult>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<BatchResult>) => resolve(event.data);
     worker.onerror = (event) => reject(new Error(`scan worker failed: ${event.message}`));
   });
-  const request: WorkerRequest = { paths, counter, registry, settings };
+  const request: WorkerRequest = { paths, counter, index, settings };
   worker.postMessage(request);
   const local = scanClaimed(paths, counter, index, settings);
   try {

@@ -2,8 +2,7 @@
  * Compose drift: a hand-written compose file is parsed (not grepped), and each service's published
  * ports are compared with the registry. Pure: text in, matches out.
  */
-import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar } from "yaml";
-import { containerPortOf, deriveEnvNames } from "./derive.ts";
+import type { Node, Scalar } from "yaml";
 import {
   type ComposePortMatch,
   type DriftMatch,
@@ -45,7 +44,16 @@ function readScalarMapping(node: Scalar, source: string): Mapping | undefined {
   };
 }
 
+let yamlModule: typeof import("yaml") | undefined;
+
+/** `yaml` is loaded on first use: the fast path and the worker thread never pay for it. */
+function loadYaml(): typeof import("yaml") {
+  yamlModule ??= require("yaml") as typeof import("yaml");
+  return yamlModule;
+}
+
 function readLongMapping(node: Node, source: string): Mapping | undefined {
+  const { isMap, isScalar } = loadYaml();
   if (!isMap(node)) return undefined;
   const publishedNode = node.get("published", true);
   const targetNode = node.get("target", true);
@@ -101,8 +109,8 @@ function compareWithRegistry(
 ): DriftMatch | undefined {
   const registered = index.byName.get(name);
   if (registered) {
-    const expectedTarget = containerPortOf(registered);
-    const variable = deriveEnvNames(registered, index.registry).port;
+    const expectedTarget = registered.containerPort;
+    const variable = registered.portVariable;
     const replacement = `"\${${variable}}:${expectedTarget}"`;
     if (mapping.published !== registered.port) {
       return {
@@ -184,6 +192,7 @@ export function matchComposeDrift(text: string, index: PortIndex): DriftMatch[] 
 
 /** The same comparison with `yaml`'s position-keeping parser, for layouts the line reader does not follow. */
 export function matchComposeDriftPrecisely(text: string, index: PortIndex): DriftMatch[] {
+  const { isMap, isScalar, isSeq, parseDocument } = loadYaml();
   const document = parseDocument(text, {
     version: "1.2",
     schema: "core",

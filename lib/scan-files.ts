@@ -1,7 +1,7 @@
 /**
- * What the scanner reads, and how: the scanner's settings file, the candidate list (tracked files
+ * What the scanner reads, and how: the candidate list (tracked files
  * in a git repository, a glob walk elsewhere, explicit paths, or the staged index), and a safe
- * read of each candidate. This module and `lib/scan-baseline.ts` are the scanner's only disk I/O.
+ * read of each candidate. With `lib/scan-config.ts` and `lib/scan-baseline.ts`, the scanner's only disk I/O.
  *
  * Safety: a file is opened with O_NOFOLLOW (a symlink is never followed), its directory's real path
  * must stay inside the root, FIFOs and devices are skipped without blocking (O_NONBLOCK, then fstat),
@@ -9,14 +9,9 @@
  */
 import { constants, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import * as v from "valibot";
-import { parseDocument } from "yaml";
-import { ConfigError, IoError, UsageError } from "./errors.ts";
-import { DEFAULT_MIN_PORT } from "./scan.ts";
+import { IoError, UsageError } from "./errors.ts";
 
-export const DEFAULT_SCAN_CONFIG_PATH = "config/ports/scan.yaml";
 export const DEFAULT_BASELINE_PATH = "config/ports/scan-baseline.json";
-export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 export const BINARY_PROBE_BYTES = 8192;
 
 /** Walked past outside a git repository (inside one, `.gitignore` decides). */
@@ -36,67 +31,6 @@ export const DEFAULT_IGNORES = [
   "**/package-lock.json",
   "**/pnpm-lock.yaml",
 ];
-
-// ---------------------------------------------------------------------------------------------
-// Settings
-
-const ignoreEntrySchema = v.strictObject({
-  path: v.pipe(v.string("must be a glob string"), v.minLength(1, "must not be empty")),
-  reason: v.pipe(v.string("must be a string"), v.minLength(3, "must say why (at least 3 characters)")),
-});
-
-const scanConfigSchema = v.strictObject({
-  ignore: v.optional(v.array(ignoreEntrySchema, "must be a list of { path, reason }")),
-  minPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
-  maxFileBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
-  baseline: v.optional(v.pipe(v.string(), v.minLength(1))),
-});
-
-export type ScanConfig = {
-  /** Path as written in messages, or undefined when the file does not exist. */
-  file?: string;
-  ignore: { path: string; reason: string }[];
-  minPort: number;
-  maxFileBytes: number;
-  baseline?: string;
-};
-
-export function parseScanConfig(source: string, file: string): ScanConfig {
-  const document = parseDocument(source, { version: "1.2", schema: "core", prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw new ConfigError(`${file}: ${document.errors[0]?.message.split("\n")[0] ?? "invalid YAML"}`);
-  }
-  const parsed = v.safeParse(scanConfigSchema, document.toJS() ?? {});
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const where = issue.path?.map((item) => String(item.key)).join(".") ?? "(root)";
-    throw new ConfigError(`${file}: ${where} ${issue.message}`);
-  }
-  const config = parsed.output;
-  return {
-    file,
-    ignore: config.ignore ?? [],
-    minPort: config.minPort ?? DEFAULT_MIN_PORT,
-    maxFileBytes: config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
-    ...(config.baseline ? { baseline: config.baseline } : {}),
-  };
-}
-
-/** The settings file, or the defaults when it does not exist and was not asked for by name. */
-export function loadScanConfig(root: string, path: string | undefined): ScanConfig {
-  const file = path ?? DEFAULT_SCAN_CONFIG_PATH;
-  const absolute = resolve(root, file);
-  let source: string;
-  try {
-    source = readFileSync(absolute, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && path === undefined)
-      return { ignore: [], minPort: DEFAULT_MIN_PORT, maxFileBytes: DEFAULT_MAX_FILE_BYTES };
-    throw new IoError(`${file}: cannot read the scanner settings (${code ?? "error"})`);
-  }
-  return parseScanConfig(source, file);
-}
 
 export type PathFilter = (path: string) => boolean;
 

@@ -6,8 +6,6 @@
  * by hand with bounded look-ahead. No pattern can backtrack over the line, so a 1 MB single-line
  * file costs the same per byte as any other file.
  */
-import { deriveEnvNames } from "./derive.ts";
-import { PORT_MIN, type Registry, type Service } from "./schema.ts";
 
 /** The patterns, each a stable `kind`. A registered port reports under its kind's rule id. */
 export const PATTERN_KINDS = [
@@ -39,9 +37,6 @@ export const SCAN_RULES = {
 export type ScanRuleId = keyof typeof SCAN_RULES;
 
 export const ALLOW_MARKERS = ["ports:allow", "port-governance:ignore"] as const;
-
-/** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */
-export const DEFAULT_MIN_PORT = PORT_MIN;
 
 /** What a scanned file is, which decides the patterns that apply and how a fix is spelled. */
 export type FileKind = "code" | "yaml" | "shell" | "json" | "env" | "dockerfile";
@@ -118,29 +113,28 @@ export function isGeneratedSource(text: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Registry index
+// Registry index (plain data, built by lib/scan-index.ts, so this module and the worker thread
+// never load the schema)
 
-export type PortOwner = { service: Service; via: "port" | "containerPort" };
-
-export type PortIndex = {
-  byPort: Map<number, Service>;
-  byContainerPort: Map<number, Service[]>;
-  byName: Map<string, Service>;
-  registry?: Registry;
+/** What the scanner needs to know about one registered service. */
+export type IndexedService = {
+  name: string;
+  port: number;
+  containerPort: number;
+  /** `${NAME}_URL` and `${NAME}_PORT` from `.env.shared`. */
+  urlVariable: string;
+  portVariable: string;
+  deprecated: boolean;
+  replacement?: string;
 };
 
-export function createPortIndex(registry: Registry | undefined): PortIndex {
-  const byPort = new Map<number, Service>();
-  const byContainerPort = new Map<number, Service[]>();
-  const byName = new Map<string, Service>();
-  for (const service of registry?.services ?? []) {
-    byName.set(service.name, service);
-    if (!byPort.has(service.port)) byPort.set(service.port, service);
-    const inner = service.containerPort ?? service.port;
-    byContainerPort.set(inner, [...(byContainerPort.get(inner) ?? []), service]);
-  }
-  return { byPort, byContainerPort, byName, registry };
-}
+export type PortIndex = {
+  byPort: Map<number, IndexedService>;
+  byContainerPort: Map<number, IndexedService[]>;
+  byName: Map<string, IndexedService>;
+};
+
+export type PortOwner = { service: IndexedService; via: "port" | "containerPort" };
 
 /** Host-side patterns only match published ports; a `PORT=` may also be a container's listen port. */
 export function findOwner(index: PortIndex, port: number, kind: PatternKind): PortOwner | undefined {
@@ -160,15 +154,14 @@ export function spellVariable(name: string, fileKind: FileKind): string {
   return `\${${name}}`;
 }
 
-/** The variable that replaces a hardcoded port of `service` for a pattern. */
-export function suggestVariable(service: Service, kind: PatternKind, registry?: Registry): string {
-  const names = deriveEnvNames(service, registry);
+/** The variable that replaces a hardcoded port of `service` for a pattern: the URL for host:port. */
+export function suggestVariable(service: IndexedService, kind: PatternKind): string {
   const isUrl =
     kind === "localhost-port" ||
     kind === "loopback-port" ||
     kind === "ipv6-loopback-port" ||
     kind === "docker-host-port";
-  return isUrl ? names.url : names.port;
+  return isUrl ? service.urlVariable : service.portVariable;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,7 +612,7 @@ function publishedMatch(text: string, from: number, to: number): RawMatch | unde
 }
 
 /** Every pattern match in `text`, in offset order, at most one per port position. */
-export function matchPatterns(text: string, fileKind: FileKind, minPort = DEFAULT_MIN_PORT): RawMatch[] {
+export function matchPatterns(text: string, fileKind: FileKind, minPort: number): RawMatch[] {
   const byOffset = new Map<number, RawMatch>();
   const push = (match: RawMatch) => {
     if (match.port >= minPort && !byOffset.has(match.offset)) byOffset.set(match.offset, match);
@@ -651,7 +644,8 @@ export type SourceInput = {
   text: string;
   fileKind: FileKind;
   index: PortIndex;
-  minPort?: number;
+  /** Ports below this are ignored (see `DEFAULT_MIN_PORT`). */
+  minPort: number;
   /** Compose drift matches for this file (from `matchComposeDrift`), which win over patterns at the same port. */
   drift?: DriftMatch[];
 };
@@ -773,7 +767,7 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
       target = replacement;
     }
   }
-  const variable = suggestVariable(target, match.kind, index.registry);
+  const variable = suggestVariable(target, match.kind);
   const replacement = spellVariable(variable, fileKind);
   const role = owner.via === "containerPort" ? "the container port" : "the port";
   return {
@@ -790,7 +784,7 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
  */
 export function scanSource(input: SourceInput): SourceResult {
   const { file, text, fileKind, index } = input;
-  const minPort = input.minPort ?? DEFAULT_MIN_PORT;
+  const { minPort } = input;
   type Pending = Described & { offset: number; length: number; port: number; kind: Finding["kind"] };
   const pending = new Map<number, Pending>();
   for (const drift of input.drift ?? []) {

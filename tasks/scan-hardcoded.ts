@@ -9,22 +9,28 @@ import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
-import { ALLOW_MARKERS, classifyPath, createPortIndex, type Finding, type PortIndex } from "../lib/scan.ts";
+import { ALLOW_MARKERS, classifyPath, type Finding, type PortIndex } from "../lib/scan.ts";
 import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
-import { type BatchResult, createBatch, scanOne, scanPaths } from "../lib/scan-batch.ts";
+import {
+  type BatchResult,
+  createBatch,
+  PARALLEL_THRESHOLD,
+  scanOne,
+  scanPaths,
+  startScanWorker,
+} from "../lib/scan-batch.ts";
+import { DEFAULT_SCAN_CONFIG_PATH, loadScanConfig } from "../lib/scan-config.ts";
 import {
   createIgnoreFilter,
   DEFAULT_BASELINE_PATH,
-  DEFAULT_SCAN_CONFIG_PATH,
   type Discovery,
   listCandidates,
-  loadScanConfig,
   readStagedFiles,
   type SkipReason,
   selectPaths,
 } from "../lib/scan-files.ts";
+import { createPortIndex } from "../lib/scan-index.ts";
 import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
-import type { Registry } from "../lib/schema.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -107,7 +113,7 @@ function emptySkipped(): SkippedCounts {
 async function loadIndex(
   root: string,
   registryPath: string | undefined,
-): Promise<{ index: PortIndex; registry: ScanReport["registry"]; parsed?: Registry }> {
+): Promise<{ index: PortIndex; registry: ScanReport["registry"] }> {
   const absolute = resolve(root, registryPath ?? DEFAULT_REGISTRY_PATH);
   const file = displayPath(absolute, root);
   if (!existsSync(absolute)) {
@@ -119,7 +125,6 @@ async function loadIndex(
   return {
     index: createPortIndex(result.registry),
     registry: { file, status, services: result.registry?.services.length ?? 0 },
-    parsed: result.registry,
   };
 }
 
@@ -133,33 +138,14 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
   const root = resolve(options.root);
   const cwd = options.cwd ? resolve(options.cwd) : root;
   const config = loadScanConfig(root, options.configPath);
-  const { index, registry, parsed } = await loadIndex(root, options.registryPath);
-  const isIgnored = createIgnoreFilter(config.ignore.map((entry) => entry.path));
-  const baselinePath = options.baselinePath ?? config.baseline;
-  const selfPaths = new Set([registry.file, baselinePath ?? DEFAULT_BASELINE_PATH]);
   const skipped = emptySkipped();
-
-  const accept = (path: string): boolean => {
-    if (!classifyPath(path) || selfPaths.has(path)) return false;
-    if (isIgnored(path)) {
-      skipped.ignored++;
-      return false;
-    }
-    return true;
-  };
-
-  let discovery: ScanReport["discovery"];
-  let batch: BatchResult;
-  const settings = { root, minPort: config.minPort, maxFileBytes: config.maxFileBytes };
-  if (options.isStaged) {
-    discovery = "staged";
-    batch = createBatch();
-    for (const file of readStagedFiles(root, config.maxFileBytes, accept)) {
-      scanOne(batch, file.path, file, index, config.minPort);
-    }
-  } else {
+  // List first: a long list starts the second scanning thread, whose start-up then overlaps the
+  // registry load.
+  let discovery: ScanReport["discovery"] = "staged";
+  let paths: string[] = [];
+  if (!options.isStaged) {
     const listed = await listCandidates(root);
-    let paths = listed.paths;
+    paths = listed.paths;
     discovery = listed.discovery;
     if (options.paths && options.paths.length > 0) {
       const selected = selectPaths(root, cwd, options.paths, listed.paths);
@@ -167,8 +153,47 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
       paths = selected.paths;
       discovery = "paths";
     }
-    batch = await scanPaths(paths.filter(accept), parsed, settings);
   }
+  const worker = paths.length >= PARALLEL_THRESHOLD ? startScanWorker() : undefined;
+  try {
+    const { index, registry } = await loadIndex(root, options.registryPath);
+    const isIgnored = createIgnoreFilter(config.ignore.map((entry) => entry.path));
+    const baselinePath = options.baselinePath ?? config.baseline;
+    const selfPaths = new Set([registry.file, baselinePath ?? DEFAULT_BASELINE_PATH]);
+    const accept = (path: string): boolean => {
+      if (!classifyPath(path) || selfPaths.has(path)) return false;
+      if (isIgnored(path)) {
+        skipped.ignored++;
+        return false;
+      }
+      return true;
+    };
+    let batch: BatchResult;
+    if (options.isStaged) {
+      batch = createBatch();
+      for (const file of readStagedFiles(root, config.maxFileBytes, accept)) {
+        scanOne(batch, file.path, file, index, config.minPort);
+      }
+    } else {
+      const settings = { root, minPort: config.minPort, maxFileBytes: config.maxFileBytes };
+      batch = await scanPaths(paths.filter(accept), index, settings, worker);
+    }
+    return finishReport({ options, root, discovery, registry, skipped, batch, baselinePath });
+  } finally {
+    worker?.terminate();
+  }
+}
+
+function finishReport(input: {
+  options: ScanOptions;
+  root: string;
+  discovery: ScanReport["discovery"];
+  registry: ScanReport["registry"];
+  skipped: SkippedCounts;
+  batch: BatchResult;
+  baselinePath: string | undefined;
+}): ScanReport {
+  const { options, root, discovery, registry, skipped, batch, baselinePath } = input;
   for (const [reason, count] of Object.entries(batch.skipped) as [SkipReason, number][])
     skipped[reason] += count;
   const filesScanned = batch.filesScanned;

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { parseRegistry } from "../../lib/load.ts";
 import {
   classifyPath,
-  createPortIndex,
   type FileKind,
   isGeneratedSource,
   matchPatterns,
@@ -17,6 +16,7 @@ import {
   scanSource,
 } from "../../lib/scan.ts";
 import { matchComposeDrift, matchComposeDriftPrecisely } from "../../lib/scan-compose.ts";
+import { createPortIndex, DEFAULT_MIN_PORT } from "../../lib/scan-index.ts";
 import { createTempRoot, REGISTRY, removeTempRoots, runScan } from "./support.ts";
 
 afterAll(removeTempRoots);
@@ -25,7 +25,7 @@ const registry = parseRegistry(await Bun.file(REGISTRY).text(), "registry.yaml")
 const index = createPortIndex(registry);
 
 function ports(text: string, kind: FileKind = "code"): [string, number][] {
-  return matchPatterns(text, kind).map((match) => [match.kind, match.port]);
+  return matchPatterns(text, kind, DEFAULT_MIN_PORT).map((match) => [match.kind, match.port]);
 }
 
 describe("boundaries", () => {
@@ -117,7 +117,13 @@ describe("adversarial lines", () => {
     "hostile input %p is matched without throwing",
     (_, text) => {
       for (const kind of ["code", "yaml", "shell", "json", "env", "dockerfile"] as FileKind[]) {
-        const result = scanSource({ file: "x", text: text as string, fileKind: kind, index });
+        const result = scanSource({
+          file: "x",
+          text: text as string,
+          fileKind: kind,
+          index,
+          minPort: DEFAULT_MIN_PORT,
+        });
         for (const finding of result.findings) {
           expect(finding.port).toBeGreaterThanOrEqual(1024);
           expect(finding.snippet.length).toBeLessThanOrEqual(202);
@@ -134,7 +140,13 @@ describe("adversarial lines", () => {
       let best = Number.POSITIVE_INFINITY;
       for (let round = 0; round < 3; round++) {
         const start = performance.now();
-        const result = scanSource({ file: "big.ts", text, fileKind: "code", index });
+        const result = scanSource({
+          file: "big.ts",
+          text,
+          fileKind: "code",
+          index,
+          minPort: DEFAULT_MIN_PORT,
+        });
         best = Math.min(best, performance.now() - start);
         expect(result.findings.map((finding) => finding.port)).toEqual([4007]);
       }
@@ -161,7 +173,8 @@ describe("adversarial lines", () => {
 });
 
 describe("inline markers", () => {
-  const scan = (text: string) => scanSource({ file: "a.ts", text, fileKind: "code", index });
+  const scan = (text: string) =>
+    scanSource({ file: "a.ts", text, fileKind: "code", index, minPort: DEFAULT_MIN_PORT });
 
   test("a marker with a reason on the line or the comment line above allows it", () => {
     const result = scan(
@@ -199,7 +212,7 @@ describe("inline markers", () => {
 
 describe("fingerprints", () => {
   const fingerprints = (text: string) =>
-    scanSource({ file: "a.sh", text, fileKind: "shell", index }).findings.map(
+    scanSource({ file: "a.sh", text, fileKind: "shell", index, minPort: DEFAULT_MIN_PORT }).findings.map(
       (finding) => finding.fingerprint,
     );
 

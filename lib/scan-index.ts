@@ -1,0 +1,36 @@
+/**
+ * The registry as the scanner reads it: one plain-data index by host port, container port and name,
+ * with each service's `.env.shared` variable names derived once. Plain data crosses to the worker
+ * thread as it is.
+ */
+import { containerPortOf, deriveEnvNames } from "./derive.ts";
+import type { IndexedService, PortIndex } from "./scan.ts";
+import { PORT_MIN, type Registry } from "./schema.ts";
+
+/** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */
+export const DEFAULT_MIN_PORT = PORT_MIN;
+
+export function createPortIndex(registry: Registry | undefined): PortIndex {
+  const byPort = new Map<number, IndexedService>();
+  const byContainerPort = new Map<number, IndexedService[]>();
+  const byName = new Map<string, IndexedService>();
+  for (const service of registry?.services ?? []) {
+    const names = deriveEnvNames(service, registry);
+    const indexed: IndexedService = {
+      name: service.name,
+      port: service.port,
+      containerPort: containerPortOf(service),
+      urlVariable: names.url,
+      portVariable: names.port,
+      deprecated: service.deprecated === true,
+      ...(service.replacement ? { replacement: service.replacement } : {}),
+    };
+    byName.set(service.name, indexed);
+    if (!byPort.has(service.port)) byPort.set(service.port, indexed);
+    byContainerPort.set(indexed.containerPort, [
+      ...(byContainerPort.get(indexed.containerPort) ?? []),
+      indexed,
+    ]);
+  }
+  return { byPort, byContainerPort, byName };
+}
