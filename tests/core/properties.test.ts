@@ -68,7 +68,7 @@ describe("no input crashes the validator", () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 30_000);
 });
 
 describe("rendering valid registries", () => {
@@ -115,7 +115,7 @@ describe("rendering valid registries", () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   test("the docs page compiles with @mdx-js/mdx and shows hostile text verbatim", async () => {
     await fc.assert(

@@ -216,6 +216,7 @@ describe("planCompose", () => {
   test("a published port reads its variable from .env.shared and fails loudly without it", () => {
     const plan = planCompose(registry, "data");
     expect(plan.services[0]?.ports).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation, not a template
       "${OTHER_PORT:?run npm run ports:sync and pass --env-file .env.shared}:5400",
     ]);
   });

@@ -246,7 +246,7 @@ describe("files the loader will not parse", () => {
 
   test("a file over the size cap is refused before parsing", async () => {
     const head = 'version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges: {}\nservices: []\n';
-    await writeFile(join(root, "huge.yaml"), head + "#".repeat(MAX_FILE_BYTES - head.length) + "\n");
+    await writeFile(join(root, "huge.yaml"), `${head}${"#".repeat(MAX_FILE_BYTES - head.length)}\n`);
     const result = runTask("validate", ["--root", root, "--registry", "huge.yaml"]);
     expect(result).toEqual({
       stdout: `huge.yaml:1:1 error file-too-large is ${MAX_FILE_BYTES + 1} bytes; the cap is ${MAX_FILE_BYTES}\nhuge.yaml: 1 error(s), 0 warning(s)\n`,
