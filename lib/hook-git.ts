@@ -3,6 +3,7 @@
  * files differ from the index, and staging them. Git runs with the caller's environment, so inside
  * a hook `GIT_INDEX_FILE` points at the index of the commit being made. Nothing here prints.
  */
+import { basename } from "node:path";
 import { IoError } from "./errors.ts";
 
 export type GitResult = { exitCode: number; stdout: string; stderr: string };
@@ -25,6 +26,14 @@ export function runGit(root: string, args: string[]): GitResult {
 export function findGitTopLevel(root: string): string | undefined {
   const result = runGit(root, ["rev-parse", "--show-toplevel"]);
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * True inside a hook of `git commit <paths>` (or `--only`): git commits from a temporary index
+ * named `next-index-<pid>.lock`, and files a hook stages there do not reach the user's index.
+ */
+export function isPathLimitedCommit(env: Record<string, string | undefined>): boolean {
+  return basename(env.GIT_INDEX_FILE ?? "").startsWith("next-index-");
 }
 
 /** True when the file on disk differs from its staged version (for example after `git add -p`). */

@@ -6,7 +6,13 @@ import { resolve } from "node:path";
 import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { UsageError } from "../lib/errors.ts";
-import { findGitTopLevel, hasUnstagedChanges, listUnstagedPaths, stagePaths } from "../lib/hook-git.ts";
+import {
+  findGitTopLevel,
+  hasUnstagedChanges,
+  isPathLimitedCommit,
+  listUnstagedPaths,
+  stagePaths,
+} from "../lib/hook-git.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
 import { run as runSync } from "./sync.ts";
 
@@ -23,7 +29,12 @@ Options:
 
 Exit codes: 0 valid and staged, 1 invalid registry or unstaged registry changes, 2 usage or I/O error.`;
 
-export type SyncStagedOptions = { root: string; registryPath?: string };
+export type SyncStagedOptions = {
+  root: string;
+  registryPath?: string;
+  /** The hook's environment; `GIT_INDEX_FILE` tells a `git commit <paths>` apart. */
+  env?: Record<string, string | undefined>;
+};
 
 /** The `--json` document. */
 export type SyncStagedReport = {
@@ -34,6 +45,8 @@ export type SyncStagedReport = {
   diagnostics: Diagnostic[];
   /** Generated files whose new content this run added to the index, sorted. */
   staged: string[];
+  /** `git commit <paths>`: the commit carries `staged`, the user's index keeps the old copies. */
+  isPathLimitedCommit: boolean;
 };
 
 export async function run(options: SyncStagedOptions): Promise<SyncStagedReport> {
@@ -43,11 +56,25 @@ export async function run(options: SyncStagedOptions): Promise<SyncStagedReport>
   }
   const registryPath = resolve(root, options.registryPath ?? DEFAULT_REGISTRY_PATH);
   const registry = displayPath(registryPath, root);
+  const isPathLimited = isPathLimitedCommit(options.env ?? {});
   if (hasUnstagedChanges(root, registry)) {
-    return { registry, isStagedAsOnDisk: false, isValid: false, diagnostics: [], staged: [] };
+    return {
+      registry,
+      isStagedAsOnDisk: false,
+      isValid: false,
+      diagnostics: [],
+      staged: [],
+      isPathLimitedCommit: isPathLimited,
+    };
   }
   const sync = await runSync({ root, registryPath });
-  const base = { registry, isStagedAsOnDisk: true, isValid: sync.isValid, diagnostics: sync.diagnostics };
+  const base = {
+    registry,
+    isStagedAsOnDisk: true,
+    isValid: sync.isValid,
+    diagnostics: sync.diagnostics,
+    isPathLimitedCommit: isPathLimited,
+  };
   if (!sync.isValid) return { ...base, staged: [] };
   const toStage = listUnstagedPaths(
     root,
@@ -80,6 +107,13 @@ export function formatSyncStagedReport(report: SyncStagedReport): { stdout: stri
     report.staged.length === 0
       ? `sync-staged: ${registry} is valid; the generated files in the index already match it`
       : `sync-staged: ${registry} is valid; regenerated and staged ${report.staged.length} file(s): ${report.staged.join(", ")}`;
+  if (report.isPathLimitedCommit && report.staged.length > 0) {
+    lines.push(
+      "sync-staged: note: this commit names its paths (git commit <paths>), so it carries the files above " +
+        "but your index keeps their old copies. After the commit, run:",
+      `  git add -- ${report.staged.join(" ")}`,
+    );
+  }
   return { stdout: `${summary}\n`, stderr: lines.length > 0 ? `${lines.join("\n")}\n` : "" };
 }
 
@@ -98,7 +132,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
   }
-  const report = await run({ root: values.root ?? process.cwd(), registryPath: values.registry });
+  const report = await run({
+    root: values.root ?? process.cwd(),
+    registryPath: values.registry,
+    env: process.env,
+  });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {

@@ -68,6 +68,24 @@ describe("pre-commit, registry staged", () => {
     expect(check.stderr).toBe("");
   });
 
+  test("git commit <registry> carries the generated files and says how to update the index after", () => {
+    repo.write(REGISTRY, withDocsHubPort(3155));
+    const commit = repo.git("commit", "-m", "Move the documentation hub to 3155", "--", REGISTRY);
+    expect(commit.exitCode).toBe(0);
+    const committed = repo.git("show", "--name-only", "--format=", "HEAD").stdout.split("\n").filter(Boolean);
+    expect(committed).toContain(".env.shared");
+    expect(repo.git("show", "HEAD:.env.shared").stdout).toContain("DOCUMENTATION_HUB_PORT=3155\n");
+    const generated = committed.filter((path) => path !== REGISTRY);
+    expect(commit.output).toContain(
+      "sync-staged: note: this commit names its paths (git commit <paths>), so it carries the files above " +
+        `but your index keeps their old copies. After the commit, run:\n  git add -- ${generated.join(" ")}\n`,
+    );
+    // Exactly the state the note describes, and its command fixes it.
+    expect(repo.git("status", "--porcelain").stdout).toBe(generated.map((path) => `MM ${path}\n`).join(""));
+    repo.git("add", "--", ...generated);
+    expect(repo.git("status", "--porcelain").stdout).toBe("");
+  });
+
   test("a duplicate port is blocked, printing the rule, the location and the fix", () => {
     const before = repo.git("rev-parse", "HEAD").stdout;
     repo.write(REGISTRY, withDocsHubPort(3100));
@@ -131,6 +149,7 @@ describe("tasks/sync-staged.ts by hand", () => {
       isStagedAsOnDisk: true,
       isValid: true,
       diagnostics: [],
+      isPathLimitedCommit: false,
       staged: repo
         .git("diff", "--cached", "--name-only")
         .stdout.split("\n")
