@@ -114,6 +114,8 @@ export type SmokeReport = {
   ports: Record<string, number>;
   isPassed: boolean;
   isInterrupted: boolean;
+  /** False when something labelled with the project survived teardown (the run then fails). */
+  isTornDown: boolean;
   checks: SmokeCheck[];
   phases: SmokePhase[];
   totalMs: number;
@@ -443,6 +445,7 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
   let baseImage = "";
   let isInterrupted = false;
   let hasProject = false;
+  let isTornDown = true;
 
   const guard = () => {
     if (signal?.aborted) throw new InterruptedError("interrupted");
@@ -646,8 +649,9 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
     phaseStarted = performance.now();
     if (hasProject) {
       log(`tearing down ${project}`);
-      const note = await teardown($(quiet), base, project, nativeChild, workDir);
-      phases.push({ name: "teardown", ms: since(phaseStarted), note });
+      const result = await teardown($(quiet), base, project, nativeChild, workDir);
+      isTornDown = result.isClean;
+      phases.push({ name: "teardown", ms: since(phaseStarted), note: result.note });
     } else {
       await rm(workDir, { recursive: true, force: true });
     }
@@ -660,47 +664,53 @@ export async function run(options: SmokeOptions): Promise<SmokeReport> {
     compose,
     baseImage,
     ports,
-    isPassed: !isInterrupted && exitCodeOf(checks) === 0,
+    isPassed: !isInterrupted && isTornDown && exitCodeOf(checks) === 0,
     isInterrupted,
+    isTornDown,
     checks,
     phases,
     totalMs,
   };
 }
 
-/** `down -v` (and the images it built), then removes anything the project label still finds. */
+/**
+ * `down -v` (and the images it built), then removes anything the project label still finds, then
+ * looks again: the run only counts as torn down when nothing with its label is left.
+ */
 async function teardown(
   sh: Shell,
   base: string[],
   project: string,
   nativeChild: ChildProcess | undefined,
   workDir: string,
-) {
+): Promise<{ isClean: boolean; note: string }> {
   nativeChild?.kill("SIGTERM");
   const down = await sh`${base} down -v --rmi local --remove-orphans --timeout 5`.timeout("120s");
   const label = `label=com.docker.compose.project=${project}`;
-  const leftovers: string[] = [];
-  const containers = (await sh`docker ps -aq --filter ${label}`).stdout.trim().split("\n").filter(Boolean);
-  if (containers.length > 0) {
-    await sh`docker rm -f -v ${containers}`;
-    leftovers.push(`${containers.length} container(s)`);
-  }
-  const volumes = (await sh`docker volume ls -q --filter ${label}`).stdout.trim().split("\n").filter(Boolean);
-  if (volumes.length > 0) {
-    await sh`docker volume rm -f ${volumes}`;
-    leftovers.push(`${volumes.length} volume(s)`);
-  }
-  const networks = (await sh`docker network ls -q --filter ${label}`).stdout
-    .trim()
-    .split("\n")
-    .filter(Boolean);
-  if (networks.length > 0) {
-    await sh`docker network rm ${networks}`;
-    leftovers.push(`${networks.length} network(s)`);
+  const list = async (kind: "container" | "volume" | "network") => {
+    const listed = await sh`docker ${kind} ls -q ${kind === "container" ? ["--all"] : []} --filter ${label}`;
+    return listed.exitCode === 0 ? listed.stdout.trim().split("\n").filter(Boolean) : ["(unknown)"];
+  };
+  const removers = {
+    container: (ids: string[]) => sh`docker rm -f -v ${ids}`,
+    volume: (ids: string[]) => sh`docker volume rm -f ${ids}`,
+    network: (ids: string[]) => sh`docker network rm ${ids}`,
+  };
+  const removed: string[] = [];
+  const left: string[] = [];
+  for (const kind of ["container", "volume", "network"] as const) {
+    const ids = await list(kind);
+    if (ids.length === 0) continue;
+    await removers[kind](ids);
+    removed.push(`${ids.length} ${kind}(s)`);
+    const remaining = await list(kind);
+    if (remaining.length > 0) left.push(`${remaining.length} ${kind}(s)`);
   }
   await rm(workDir, { recursive: true, force: true });
-  const status = down.exitCode === 0 ? "down -v" : `down -v failed: ${errorText(down)}`;
-  return leftovers.length > 0 ? `${status}; removed leftover ${leftovers.join(", ")}` : status;
+  const parts = [down.exitCode === 0 ? "down -v" : `down -v failed: ${errorText(down)}`];
+  if (removed.length > 0) parts.push(`removed leftover ${removed.join(", ")}`);
+  if (left.length > 0) parts.push(`LEFT BEHIND ${left.join(", ")} labelled ${project}`);
+  return { isClean: left.length === 0, note: parts.join("; ") };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,9 +722,10 @@ export function formatSmokeReport(report: SmokeReport, isColor: boolean): string
     colors.paint(status === "pass" ? "green" : status === "fail" ? "red" : "yellow", text);
   const count = (status: SmokeCheck["status"]) =>
     report.checks.filter((check) => check.status === status).length;
+  const teardown = report.isTornDown ? "torn down" : "NOT fully torn down (see the teardown note)";
   const summary = report.isInterrupted
-    ? `interrupted after ${formatSeconds(report.totalMs)}; torn down`
-    : `${count("pass")} passed, ${count("fail")} failed, ${count("skip")} skipped in ${formatSeconds(report.totalMs)}`;
+    ? `interrupted after ${formatSeconds(report.totalMs)}; ${teardown}`
+    : `${count("pass")} passed, ${count("fail")} failed, ${count("skip")} skipped in ${formatSeconds(report.totalMs)}${report.isTornDown ? "" : `; ${teardown}`}`;
   return [
     `MTProto smoke test: project ${report.project}, engine ${report.engine}, compose ${report.compose.version} (${report.compose.kind})`,
     "",
