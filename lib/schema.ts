@@ -40,6 +40,7 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export const EXPOSURES = ["direct", "gateway", "internal"] as const;
 export const RESTART_POLICIES = ["no", "always", "on-failure", "unless-stopped"] as const;
 export const SEVERITY_SETTINGS = ["error", "warning", "off"] as const;
+export const NETWORK_DRIVERS = ["bridge", "overlay", "host", "none"] as const;
 
 const nameSchema = v.pipe(
   v.string(),
@@ -105,12 +106,19 @@ const healthcheckSchema = v.object({
   command: v.optional(
     v.pipe(
       v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"))),
-      v.minLength(1),
+      v.minLength(1, "must hold the command and its arguments"),
     ),
   ),
   interval: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 10s"))),
   timeout: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 3s"))),
-  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100))),
+  retries: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be an integer"),
+      v.minValue(1, "must be between 1 and 100"),
+      v.maxValue(100, "must be between 1 and 100"),
+    ),
+  ),
   startPeriod: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 5s"))),
 });
 
@@ -149,7 +157,10 @@ export const serviceSchema = v.object({
   container: v.optional(v.boolean("must be true or false")),
   network: v.optional(
     v.union(
-      [nameSchemaForNetwork(), v.pipe(v.array(nameSchemaForNetwork()), v.minLength(1))],
+      [
+        nameSchemaForNetwork(),
+        v.pipe(v.array(nameSchemaForNetwork()), v.minLength(1, "must name at least one network")),
+      ],
       "must be a network name or a list of network names",
     ),
   ),
@@ -189,7 +200,7 @@ function nameSchemaForNetwork() {
 }
 
 export const networkSchema = v.object({
-  driver: v.optional(v.picklist(["bridge", "overlay", "host", "none"])),
+  driver: v.optional(v.picklist(NETWORK_DRIVERS, `must be one of ${NETWORK_DRIVERS.join(", ")}`)),
   external: v.optional(v.boolean()),
   description: v.optional(singleLine(1, 200)),
 });
