@@ -207,3 +207,37 @@ describe("paths", () => {
     expect(formatPath([])).toBe("(root)");
   });
 });
+
+describe("schema messages are plain words, never valibot's defaults", () => {
+  test("an empty network list, an unknown driver and retries out of range", () => {
+    const source =
+      `${HEAD}${service("a", 4000, ["healthcheck:", "  retries: 0"]).replace("network: backend", "network: []")}`.replace(
+        "  backend: {}",
+        "  backend: { driver: macvlan }",
+      );
+    expect(diagnosticsOf(source)).toEqual([
+      diagnostic(
+        7,
+        22,
+        "schema-value",
+        "error",
+        'networks.backend.driver must be one of bridge, overlay, host, none, got "macvlan"',
+      ),
+      diagnostic(
+        16,
+        14,
+        "schema-value",
+        "error",
+        "a: services[0].network must name at least one network, got a list",
+      ),
+      diagnostic(
+        18,
+        16,
+        "schema-value",
+        "error",
+        "a: services[0].healthcheck.retries must be between 1 and 100, got 0",
+      ),
+    ]);
+    for (const found of diagnosticsOf(source)) expect(found.message).not.toMatch(/Invalid |Expected/);
+  });
+});
