@@ -9,6 +9,7 @@
  *   bun bench/hooks.ts [--runs N] [--json]
  */
 
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createToolkitRepo, developerEnv, TOOLKIT_ROOT } from "../tests/enforcement/toolkit-repo.ts";
@@ -37,6 +38,7 @@ function statsOf(samples: number[]): Stats {
   return { median, mean, min: sorted[0] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
 }
 
+const loadAverage = loadavg()[0] ?? 0;
 const repo = createToolkitRepo({ hasHooks: true, prefix: "port-governance-bench-hooks-" });
 try {
   const paths = Array.from({ length: FILES }, (_, index) => `src/feature-${index + 1}.ts`);
@@ -96,6 +98,7 @@ try {
   );
   const report = {
     runs,
+    loadAverage,
     stagedFiles: FILES,
     withHooksMs: hooks,
     withHooksNpmPathMs: hooksNpmPath,
@@ -111,7 +114,10 @@ try {
   } else {
     const row = (name: string, stats: Stats) =>
       `| ${name} | ${stats.median.toFixed(0)} | ${stats.mean.toFixed(0)} | ${stats.min.toFixed(0)} | ${stats.max.toFixed(0)} |`;
-    console.log(`Commit of ${FILES} staged TS files, registry untouched; ${runs} runs each, interleaved.\n`);
+    console.log(
+      `Commit of ${FILES} staged TS files, registry untouched; ${runs} runs each, interleaved; ` +
+        `${cpus().length} CPUs, load average ${report.loadAverage.toFixed(1)} at the start.\n`,
+    );
     console.log("| commit | median ms | mean ms | min ms | max ms |");
     console.log("| --- | ---: | ---: | ---: | ---: |");
     console.log(row("`git commit`, hooks installed", hooks));
