@@ -92,6 +92,26 @@ describe("sync writes", () => {
     });
   });
 
+  test("warnings go to stderr and do not stop the write (exit 0)", async () => {
+    const root = await makeTempDir();
+    cleanups.push(root);
+    await mkdir(join(root, "config/ports"), { recursive: true });
+    await writeFile(
+      join(root, "config/ports/registry.yaml"),
+      await readFile(join(FIXTURES, "sync", "hostile", "registry.yaml")),
+    );
+    const result = sync(root, "--quiet");
+    expect(result).toEqual({
+      stdout: "",
+      stderr:
+        "config/ports/registry.yaml:28:18 warning depends-native container web depends on native service worker; it is reached at host.docker.internal:4001 (extra_hosts: host-gateway), never localhost. Containerize worker to remove this warning\n",
+      exitCode: 0,
+    });
+    expect((await readdir(join(root, "tools/compose"))).sort(compareCodeUnits)).toEqual([
+      "docker-compose.edge.yml",
+    ]);
+  });
+
   test("--quiet prints nothing when all is well", async () => {
     const root = await basicRoot();
     expect(sync(root, "--quiet")).toEqual({ stdout: "", stderr: "", exitCode: 0 });
