@@ -101,6 +101,8 @@ describe("pre-commit, registry staged", () => {
         "git add config/ports/registry.yaml, commit again.",
     );
     expect(commit.output).toContain("registry: the registry is invalid or partly staged");
+    // A finding, not a crash: no stack frames anywhere in the hook's output.
+    expect(commit.output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     expect(repo.git("rev-parse", "HEAD").stdout).toBe(before);
     // Nothing was generated from the invalid registry.
     expect(repo.git("status", "--porcelain").stdout).toBe(`M  ${REGISTRY}\n`);
