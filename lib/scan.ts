@@ -172,7 +172,10 @@ export function suggestVariable(service: IndexedService, kind: PatternKind): str
  * position in constant time, so the scan is linear in the text length.
  */
 const ANCHORS =
-  /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=\.[A-Za-z_]|\[["'])|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]["']?\d)/g;
+  /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]["']?\d)/g;
+
+/** `PORT`, `API_PORT`, `PORT_HTTP`, `port`, `httpPort`: a port name, not `REPORT_TIMEOUT`. */
+const PORT_NAME = /(?:^|_)(?:PORT|port)(?:_|$)|[a-z0-9]Port(?:[A-Z_]|$)|^Port$/;
 
 const HOST_KINDS: Record<string, PatternKind> = {
   localhost: "localhost-port",
@@ -308,7 +311,8 @@ function matchEnvReference(text: string, start: number): RawMatch | undefined {
   }
   if (nameEnd === nameStart) return undefined;
   const name = text.slice(nameStart, nameEnd);
-  if (!/port/i.test(name)) return undefined; // a URL fallback is matched by its host; other numbers are not ports
+  // A URL fallback is matched by its host; other numbers (timeouts, retries) are not ports.
+  if (!PORT_NAME.test(name)) return undefined;
   if (text.charCodeAt(position) === 41) position++; // Number(process.env.X) || 3000
   const fallback = matchFallbackAfter(text, position);
   if (!fallback) return undefined;
@@ -613,11 +617,16 @@ function publishedMatch(text: string, from: number, to: number): RawMatch | unde
 
 /** Every pattern match in `text`, in offset order, at most one per port position. */
 export function matchPatterns(text: string, fileKind: FileKind, minPort: number): RawMatch[] {
-  const byOffset = new Map<number, RawMatch>();
-  const push = (match: RawMatch) => {
-    if (match.port >= minPort && !byOffset.has(match.offset)) byOffset.set(match.offset, match);
-  };
-  if (fileKind === "yaml") for (const match of locateComposePorts(text)) push(match);
+  const matches: RawMatch[] = [];
+  const seen = new Set<number>();
+  let isOrdered = true;
+  const composed = fileKind === "yaml" ? locateComposePorts(text) : [];
+  for (const match of composed) {
+    if (match.port >= minPort && !seen.has(match.offset)) {
+      seen.add(match.offset);
+      matches.push(match);
+    }
+  }
   ANCHORS.lastIndex = 0;
   for (let found = ANCHORS.exec(text); found !== null; found = ANCHORS.exec(text)) {
     const anchor = found[0];
@@ -631,9 +640,15 @@ export function matchPatterns(text: string, fileKind: FileKind, minPort: number)
     else if (first === 45)
       match = matchPublishFlag(text, start, anchor); // -
     else match = matchHost(text, start, anchor);
-    if (match) push(match);
+    // The first claim on a port position wins: compose items, then the earliest anchor.
+    if (match && match.port >= minPort && !seen.has(match.offset)) {
+      seen.add(match.offset);
+      const last = matches[matches.length - 1];
+      if (last && last.offset > match.offset) isOrdered = false;
+      matches.push(match);
+    }
   }
-  return [...byOffset.values()].sort((a, b) => a.offset - b.offset);
+  return isOrdered ? matches : matches.sort((a, b) => a.offset - b.offset);
 }
 
 // ---------------------------------------------------------------------------------------------
