@@ -142,14 +142,18 @@ describe("health script", () => {
     SLOW,
   );
 
-  test("a registry string never runs as a command: the URL is printed literally, exit 1", () => {
+  test("a registry string never runs as a command: the URL is printed literally", () => {
     const entry = synced.find((candidate) => candidate.name === "hostile") as Synced;
     const result = spawn(["bash", OUTPUT_PATHS.health], entry.root, { PORTS_HEALTH_TIMEOUT: "1" });
-    expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toContain("http://localhost:4000/health?probe=$(id)&x=$y;z* -> 000, expected 204");
-    expect(result.stdout).toContain("FAIL worker (edge) tcp://localhost:4001 refused or timed out");
-    expect(result.stdout.endsWith("0 healthy, 2 unhealthy\n")).toBe(true);
+    // Whatever listens on this machine, the endpoint reaches curl as one literal URL.
+    expect(result.stdout).toMatch(
+      / web \(edge\) http:\/\/localhost:4000\/health\?probe=\$\(id\)&x=\$y;z\* -> \d{3}/,
+    );
+    expect(result.stdout).not.toContain("uid=");
+    const summary = /^(\d+) healthy, (\d+) unhealthy$/m.exec(result.stdout);
+    expect(Number(summary?.[1]) + Number(summary?.[2])).toBe(2);
+    expect(result.exitCode).toBe(Number(summary?.[2]) > 0 ? 1 : 0);
   });
 
   test("an unknown stack is a usage error", () => {
