@@ -8,6 +8,7 @@
  *   bun bench/scan-hardcoded.ts [--files N] [--runs N]
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ScanReport } from "../tasks/scan-hardcoded.ts";
@@ -218,7 +219,8 @@ const scanMs = median(scanTimes);
 const rgMs = median(rgTimes);
 const ratio = scanMs / rgMs;
 console.log(
-  `tree: ${FILE_COUNT} files, ${(bytes / 1e6).toFixed(1)} MB, ${planted.size} planted ports (git repository)`,
+  `tree: ${FILE_COUNT} files, ${(bytes / 1e6).toFixed(1)} MB, ${planted.size} planted ports (git repository); ` +
+    `load average ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} cores`,
 );
 console.log(`| tool | median wall time (${RUNS} runs) | output |`);
 console.log("| --- | ---: | --- |");
