@@ -490,8 +490,9 @@ export function locateComposePorts(text: string): ComposePortMatch[] {
     found.push({ ...match, service: isInServices ? service : undefined, item });
   let lineStart = 0;
   while (lineStart <= text.length) {
-    let lineEnd = text.indexOf("\n", lineStart);
-    if (lineEnd < 0) lineEnd = text.length;
+    let nextLine = text.indexOf("\n", lineStart);
+    if (nextLine < 0) nextLine = text.length;
+    const lineEnd = nextLine > lineStart && text.charCodeAt(nextLine - 1) === 13 ? nextLine - 1 : nextLine; // CRLF
     let indent = lineStart;
     while (indent < lineEnd && (text.charCodeAt(indent) === 32 || text.charCodeAt(indent) === 9)) indent++;
     const column = indent - lineStart;
@@ -532,7 +533,7 @@ export function locateComposePorts(text: string): ComposePortMatch[] {
         }
       }
     }
-    lineStart = lineEnd + 1;
+    lineStart = nextLine + 1;
   }
   return found;
 }

@@ -88,6 +88,25 @@ describe("boundaries", () => {
     ]);
   });
 
+  test("CRLF line endings read the same", () => {
+    const text = 'services:\r\n  a:\r\n    ports:\r\n      - "4010:4010"\r\n      - 4007:4007\r\n';
+    expect(ports(text, "yaml")).toEqual([
+      ["published-port", 4010],
+      ["published-port", 4007],
+    ]);
+    const result = scanSource({
+      file: "a.sh",
+      text: "x\r\ncurl localhost:4007 # ports:allow\r\n",
+      fileKind: "shell",
+      index,
+      minPort: DEFAULT_MIN_PORT,
+    });
+    expect(result.findings.map((finding) => [finding.rule, finding.line, finding.snippet])).toEqual([
+      ["localhost-port", 2, "curl localhost:4007 # ports:allow"],
+      ["allow-missing-reason", 2, "curl localhost:4007 # ports:allow"],
+    ]);
+  });
+
   test("readPublished reads only the host side", () => {
     const read = (mapping: string) => readPublished(mapping, 0, mapping.length)?.port;
     expect([
