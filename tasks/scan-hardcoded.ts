@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { isatty } from "node:tty";
 import { describeFailure, EXIT, parseChoice, parseFlags } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
@@ -281,6 +282,14 @@ export function formatScanReport(report: ScanReport, options: { isColor: boolean
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Bun's native stdout writer: touching `process.stdout` builds Node's stream machinery, which
+ * costs a pre-commit hook more than its whole scan of a few staged files.
+ */
+async function writeOut(text: string): Promise<void> {
+  await Bun.write(Bun.stdout, text);
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
@@ -299,7 +308,7 @@ async function main(argv: string[]): Promise<number> {
     true,
   );
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   const format: Format = values.json ? "json" : parseChoice("format", values.format, FORMATS, "text");
@@ -321,17 +330,16 @@ async function main(argv: string[]): Promise<number> {
     shouldUpdateBaseline: values["update-baseline"] === true,
   });
   if (format === "json") {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    await writeOut(`${JSON.stringify(report, null, 2)}\n`);
   } else if (format === "sarif") {
     const log: SarifLog = renderSarif(report.findings, {
       level: isWarn ? "warning" : "error",
       version: packageJson.version,
     });
-    process.stdout.write(`${JSON.stringify(log, null, 2)}\n`);
+    await writeOut(`${JSON.stringify(log, null, 2)}\n`);
   } else {
-    process.stdout.write(
-      formatScanReport(report, { isColor: shouldUseColor(process.stdout, process.env), isWarn }),
-    );
+    const isColor = shouldUseColor({ isTTY: isatty(1) }, process.env);
+    await writeOut(formatScanReport(report, { isColor, isWarn }));
   }
   if (report.baselineWritten || isWarn) return EXIT.ok;
   return report.findings.length > 0 ? EXIT.findings : EXIT.ok;
