@@ -8,7 +8,7 @@
  * and files over the size cap or with a NUL byte in their first 8 KB are skipped and counted.
  */
 import { constants, lstatSync, readFileSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { IoError, UsageError } from "./errors.ts";
 
 export const DEFAULT_BASELINE_PATH = "config/ports/scan-baseline.json";
@@ -148,6 +148,7 @@ export type SkipReason =
 export type ReadResult = { text: string } | { skip: SkipReason };
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const READ_OPTIONS = { flag: OPEN_FLAGS, encoding: "utf8" } as const;
 
 export function hasNulByte(bytes: Uint8Array): boolean {
   const probe = bytes.length > BINARY_PROBE_BYTES ? bytes.subarray(0, BINARY_PROBE_BYTES) : bytes;
@@ -157,13 +158,14 @@ export function hasNulByte(bytes: Uint8Array): boolean {
 /** Reads files under one root, remembering which directories stay inside it. */
 export function createReader(root: string, maxFileBytes: number) {
   const realRoot = realpathSync(root);
+  const prefix = root.endsWith(sep) ? root : root + sep;
   const directoryInside = new Map<string, boolean>();
   const isInside = (directory: string): boolean => {
     const cached = directoryInside.get(directory);
     if (cached !== undefined) return cached;
     let inside = false;
     try {
-      const real = realpathSync(join(root, directory));
+      const real = realpathSync(prefix + directory);
       inside = real === realRoot || real.startsWith(realRoot + sep);
     } catch {
       inside = false;
@@ -172,12 +174,12 @@ export function createReader(root: string, maxFileBytes: number) {
     return inside;
   };
   return (path: string): ReadResult => {
-    if (!isInside(dirname(path))) return { skip: "outside-root" };
-    const absolute = join(root, path);
+    if (!isInside(path.slice(0, path.lastIndexOf("/") + 1))) return { skip: "outside-root" };
+    const absolute = prefix + path;
     let text: string;
     try {
       // One call: O_NOFOLLOW refuses a symlink, O_NONBLOCK keeps a FIFO from blocking.
-      text = readFileSync(absolute, { flag: OPEN_FLAGS, encoding: "utf8" });
+      text = readFileSync(absolute, READ_OPTIONS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ELOOP" || code === "EMLINK") return { skip: "symlink" };
