@@ -4,9 +4,10 @@
  * batch. Two threads share the list through an atomic chunk counter, so the worker thread, which
  * starts late, simply takes fewer chunks.
  */
-import { classifyPath, type Finding, isGeneratedSource, type PortIndex, scanSource } from "./scan.ts";
+import { classifyPath, type Finding, isGeneratedSource } from "./scan.ts";
 import { matchComposeDrift } from "./scan-compose.ts";
 import { createReader, type ReadResult, type SkipReason } from "./scan-files.ts";
+import { type PortIndex, scanSource } from "./scan-findings.ts";
 
 export type BatchResult = {
   findings: Finding[];

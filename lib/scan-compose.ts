@@ -3,13 +3,8 @@
  * ports are compared with the registry. Pure: text in, matches out.
  */
 import type { Node, Scalar } from "yaml";
-import {
-  type ComposePortMatch,
-  type DriftMatch,
-  locateComposePorts,
-  type PortIndex,
-  readPublished,
-} from "./scan.ts";
+import { type ComposePortMatch, type DriftMatch, locateComposePorts, readPublished } from "./scan.ts";
+import type { PortIndex } from "./scan-findings.ts";
 
 /** A YAML file is worth parsing as compose when it has a top-level `services:` key and some ports. */
 export function looksLikeCompose(text: string): boolean {

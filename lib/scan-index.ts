@@ -4,7 +4,7 @@
  * thread as it is.
  */
 import { containerPortOf, deriveEnvNames } from "./derive.ts";
-import type { IndexedService, PortIndex } from "./scan.ts";
+import type { IndexedService, PortIndex } from "./scan-findings.ts";
 import { PORT_MIN, type Registry } from "./schema.ts";
 
 /** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */

@@ -10,7 +10,7 @@ import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
-import { ALLOW_MARKERS, classifyPath, type Finding, type PortIndex } from "../lib/scan.ts";
+import { ALLOW_MARKERS, classifyPath, type Finding } from "../lib/scan.ts";
 import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
 import {
   type BatchResult,
@@ -30,6 +30,7 @@ import {
   type SkipReason,
   selectPaths,
 } from "../lib/scan-files.ts";
+import type { PortIndex } from "../lib/scan-findings.ts";
 import { createPortIndex } from "../lib/scan-index.ts";
 import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
 import { validateRegistryFile } from "../lib/validate.ts";

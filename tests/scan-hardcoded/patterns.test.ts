@@ -7,15 +7,17 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseRegistry } from "../../lib/load.ts";
+import { GENERATED_MARKER as RENDER_MARKER } from "../../lib/render.ts";
 import {
   classifyPath,
   type FileKind,
+  GENERATED_MARKER,
   isGeneratedSource,
   matchPatterns,
   readPublished,
-  scanSource,
 } from "../../lib/scan.ts";
 import { matchComposeDrift, matchComposeDriftPrecisely } from "../../lib/scan-compose.ts";
+import { scanSource } from "../../lib/scan-findings.ts";
 import { createPortIndex, DEFAULT_MIN_PORT } from "../../lib/scan-index.ts";
 import { createTempRoot, REGISTRY, removeTempRoots, runScan } from "./support.ts";
 
@@ -280,6 +282,10 @@ describe("files and compose", () => {
       undefined,
       undefined,
     ]);
+  });
+
+  test("the generated marker is the one sync writes", () => {
+    expect(GENERATED_MARKER).toBe(RENDER_MARKER);
   });
 
   test("the generated header exempts a file only near its top", () => {

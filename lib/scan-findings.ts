@@ -1,0 +1,302 @@
+/**
+ * Findings: pattern matches and compose drift, looked up in the registry index, minus the lines an
+ * inline marker allows, with positions, snippets and line-shift-proof fingerprints. Pure.
+ */
+import {
+  ALLOW_MARKERS,
+  type DriftMatch,
+  type FileKind,
+  type Finding,
+  matchPatterns,
+  type PatternKind,
+  type RawMatch,
+} from "./scan.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Registry index (plain data, built by lib/scan-index.ts, so the worker thread never loads the
+// schema)
+
+/** What the scanner needs to know about one registered service. */
+export type IndexedService = {
+  name: string;
+  port: number;
+  containerPort: number;
+  /** `${NAME}_URL` and `${NAME}_PORT` from `.env.shared`. */
+  urlVariable: string;
+  portVariable: string;
+  deprecated: boolean;
+  replacement?: string;
+};
+
+export type PortIndex = {
+  byPort: Map<number, IndexedService>;
+  byContainerPort: Map<number, IndexedService[]>;
+  byName: Map<string, IndexedService>;
+};
+
+export type PortOwner = { service: IndexedService; via: "port" | "containerPort" };
+
+/** Host-side patterns only match published ports; a `PORT=` may also be a container's listen port. */
+export function findOwner(index: PortIndex, port: number, kind: PatternKind): PortOwner | undefined {
+  const service = index.byPort.get(port);
+  if (service) return { service, via: "port" };
+  if (kind === "port-assignment" || kind === "fallback-port") {
+    const inner = index.byContainerPort.get(port)?.[0];
+    if (inner) return { service: inner, via: "containerPort" };
+  }
+  return undefined;
+}
+
+/** How a file of `fileKind` reads an env variable from `.env.shared`. */
+export function spellVariable(name: string, fileKind: FileKind): string {
+  if (fileKind === "code") return `process.env.${name}`;
+  if (fileKind === "json") return `${name} (from .env.shared; JSON cannot interpolate)`;
+  return `\${${name}}`;
+}
+
+/** The variable that replaces a hardcoded port of `service` for a pattern: the URL for host:port. */
+export function suggestVariable(service: IndexedService, kind: PatternKind): string {
+  const isUrl =
+    kind === "localhost-port" ||
+    kind === "loopback-port" ||
+    kind === "ipv6-loopback-port" ||
+    kind === "docker-host-port";
+  return isUrl ? service.urlVariable : service.portVariable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings: registry lookup, inline suppression, positions and fingerprints
+
+export type SourceInput = {
+  file: string;
+  text: string;
+  fileKind: FileKind;
+  index: PortIndex;
+  /** Ports below this are ignored (see `DEFAULT_MIN_PORT`). */
+  minPort: number;
+  /** Compose drift matches for this file (from `matchComposeDrift`), which win over patterns at the same port. */
+  drift?: DriftMatch[];
+};
+
+export type SourceResult = { findings: Finding[]; suppressed: number };
+
+type Marker = { offset: number; reason: string };
+
+/** Every `ports:allow` / `port-governance:ignore` marker of the text with the reason that follows it. */
+export function findMarkers(text: string): Marker[] {
+  const markers: Marker[] = [];
+  for (const marker of ALLOW_MARKERS) {
+    for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + marker.length)) {
+      let lineEnd = text.indexOf("\n", at);
+      if (lineEnd < 0) lineEnd = text.length;
+      const reason = text
+        .slice(at + marker.length, Math.min(lineEnd, at + marker.length + 300))
+        .replace(/\*\/|-->|\r/g, " ")
+        .replace(/^[\s:=-]+/, "")
+        .trim();
+      markers.push({ offset: at, reason });
+    }
+  }
+  return markers.sort((a, b) => a.offset - b.offset);
+}
+
+/** A reason is real words, not a placeholder: at least three characters, one of them a letter. */
+export function isValidReason(reason: string): boolean {
+  return reason.length >= 3 && /\p{L}/u.test(reason);
+}
+
+const COMMENT_OPENERS = ["#", "//", "/*", "*", "<!--", "--", ";"];
+
+function isCommentOnly(text: string, lineStart: number, lineEnd: number): boolean {
+  const line = text.slice(lineStart, Math.min(lineEnd, lineStart + 400)).trimStart();
+  return COMMENT_OPENERS.some((opener) => line.startsWith(opener));
+}
+
+type LineTable = { starts: number[] };
+
+function createLineTable(text: string): LineTable {
+  const starts = [0];
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) starts.push(at + 1);
+  return { starts };
+}
+
+function lineIndexOf(table: LineTable, offset: number): number {
+  let low = 0;
+  let high = table.starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((table.starts[middle] as number) <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+function lineBounds(text: string, table: LineTable, index: number): { start: number; end: number } {
+  const start = table.starts[index] as number;
+  const next = table.starts[index + 1];
+  let end = next === undefined ? text.length : next - 1;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return { start, end };
+}
+
+function markerIn(markers: Marker[], start: number, end: number): Marker | undefined {
+  let low = 0;
+  let high = markers.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((markers[middle] as Marker).offset < start) low = middle + 1;
+    else high = middle;
+  }
+  const marker = markers[low];
+  return marker && marker.offset < end ? marker : undefined;
+}
+
+/** The line's content with whitespace collapsed; long lines keep a window around the match. */
+function normalizeLine(text: string, start: number, end: number, offset: number): string {
+  const from = end - start > 512 ? Math.max(start, offset - 100) : start;
+  const to = end - start > 512 ? Math.min(end, offset + 100) : end;
+  return text.slice(from, to).replace(/\s+/g, " ").trim();
+}
+
+function snippetOf(text: string, start: number, end: number, offset: number): string {
+  if (end - start <= 200) return text.slice(start, end).trim();
+  const from = Math.max(start, offset - 80);
+  const to = Math.min(end, offset + 120);
+  return `${from > start ? "…" : ""}${text.slice(from, to).trim()}${to < end ? "…" : ""}`;
+}
+
+export function fingerprintOf(rule: string, file: string, normalized: string, occurrence: number): string {
+  const hash = new Bun.CryptoHasher("sha256");
+  hash.update(`${rule}\0${file}\0${normalized}\0${occurrence}`);
+  return hash.digest("hex").slice(0, 32);
+}
+
+type Described = Pick<Finding, "rule" | "message" | "service" | "replacement">;
+
+function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): Described {
+  const owner = findOwner(index, match.port, match.kind);
+  const fallbackNote = match.isFallback ? " (a fallback is still hardcoded)" : "";
+  if (!owner) {
+    const inner = index.byContainerPort.get(match.port)?.[0];
+    const hint = inner
+      ? `; ${match.port} is the container port of ${inner.name}, published on ${inner.port}`
+      : "";
+    return {
+      rule: "unregistered-port",
+      message: `${match.text}: port ${match.port} is not in the registry${fallbackNote}${hint}; register it (npm run ports:new) and read its variable from .env.shared`,
+    };
+  }
+  let target = owner.service;
+  let note = "";
+  if (target.deprecated && target.replacement) {
+    const replacement = index.byName.get(target.replacement);
+    if (replacement) {
+      note = `, which is deprecated in favour of ${replacement.name}`;
+      target = replacement;
+    }
+  }
+  const variable = suggestVariable(target, match.kind);
+  const replacement = spellVariable(variable, fileKind);
+  const role = owner.via === "containerPort" ? "the container port" : "the port";
+  return {
+    rule: match.kind,
+    message: `${match.text} hardcodes ${role} of ${owner.service.name}${note}${fallbackNote}; use ${replacement} instead`,
+    service: owner.service.name,
+    replacement,
+  };
+}
+
+/**
+ * Findings of one file: pattern matches and compose drift, looked up in the registry, minus the
+ * lines an inline marker allows (a marker without a reason is a finding of its own).
+ */
+export function scanSource(input: SourceInput): SourceResult {
+  const { file, text, fileKind, index } = input;
+  const { minPort } = input;
+  type Pending = Described & { offset: number; length: number; port: number; kind: Finding["kind"] };
+  const pending = new Map<number, Pending>();
+  for (const drift of input.drift ?? []) {
+    if (drift.port < minPort) continue;
+    pending.set(drift.offset, {
+      offset: drift.offset,
+      length: drift.length,
+      port: drift.port,
+      kind: "compose-drift",
+      rule: drift.rule,
+      message: drift.message,
+      service: drift.service,
+      replacement: drift.replacement,
+    });
+  }
+  for (const match of matchPatterns(text, fileKind, minPort)) {
+    if (pending.has(match.offset)) continue;
+    pending.set(match.offset, { ...match, ...describeMatch(match, fileKind, index) });
+  }
+  if (pending.size === 0) return { findings: [], suppressed: 0 };
+
+  const ordered = [...pending.values()].sort((a, b) => a.offset - b.offset);
+  const table = createLineTable(text);
+  const markers = findMarkers(text);
+  const findings: Finding[] = [];
+  const occurrences = new Map<string, number>();
+  const reportedMarkers = new Set<number>();
+  let suppressed = 0;
+  const emit = (item: Pending, lineIndex: number, start: number, end: number) => {
+    const normalized = normalizeLine(text, start, end, item.offset);
+    const key = `${item.rule}\0${normalized}`;
+    const occurrence = occurrences.get(key) ?? 0;
+    occurrences.set(key, occurrence + 1);
+    const col = item.offset - start + 1;
+    findings.push({
+      file,
+      line: lineIndex + 1,
+      col,
+      endCol: col + item.length,
+      rule: item.rule,
+      kind: item.kind,
+      port: item.port,
+      message: item.message,
+      ...(item.service ? { service: item.service } : {}),
+      ...(item.replacement ? { replacement: item.replacement } : {}),
+      snippet: snippetOf(text, start, end, item.offset),
+      fingerprint: fingerprintOf(item.rule, file, normalized, occurrence),
+    });
+  };
+  for (const item of ordered) {
+    const lineIndex = lineIndexOf(table, item.offset);
+    const { start, end } = lineBounds(text, table, lineIndex);
+    let marker = markerIn(markers, start, end);
+    if (!marker && lineIndex > 0) {
+      const previous = lineBounds(text, table, lineIndex - 1);
+      if (isCommentOnly(text, previous.start, previous.end))
+        marker = markerIn(markers, previous.start, previous.end);
+    }
+    if (marker && isValidReason(marker.reason)) {
+      suppressed++;
+      continue;
+    }
+    if (marker && !reportedMarkers.has(marker.offset)) {
+      reportedMarkers.add(marker.offset);
+      const markerLine = lineIndexOf(table, marker.offset);
+      const bounds = lineBounds(text, table, markerLine);
+      const name =
+        ALLOW_MARKERS.find((candidate) => text.startsWith(candidate, marker.offset)) ?? "ports:allow";
+      emit(
+        {
+          offset: marker.offset,
+          length: name.length,
+          port: item.port,
+          kind: "marker",
+          rule: "allow-missing-reason",
+          message: `${name} needs a reason, for example "${name} docs example of a local URL"; until then the port stays reported`,
+        },
+        markerLine,
+        bounds.start,
+        bounds.end,
+      );
+    }
+    emit(item, lineIndex, start, end);
+  }
+  findings.sort((a, b) => a.line - b.line || a.col - b.col);
+  return { findings, suppressed };
+}
