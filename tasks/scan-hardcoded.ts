@@ -93,7 +93,7 @@ export type ScanReport = {
   filesScanned: number;
   skipped: SkippedCounts;
   suppressed: { inline: number; baseline: number };
-  /** Baseline entries that no longer match any finding (prune them with --update-baseline). */
+  /** Baseline entries that no longer match any finding (prune them with --update-baseline); full scans only. */
   staleBaseline: number;
   baselineWritten?: { file: string; findings: number };
   findings: Finding[];
@@ -222,7 +222,8 @@ function finishReport(input: {
     findings = split.kept;
     report.findings = findings;
     report.suppressed.baseline = split.baselined;
-    report.staleBaseline = split.stale;
+    // Only a full scan can tell that an entry matches nothing any more.
+    report.staleBaseline = discovery === "tracked" || discovery === "glob" ? split.stale : 0;
   }
   return report;
 }
@@ -318,6 +319,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.staged && positionals.length > 0) {
     throw new UsageError("--staged scans the index; do not pass paths with it");
+  }
+  if (values["update-baseline"] && (values.staged || positionals.length > 0)) {
+    throw new UsageError("--update-baseline records a full scan; do not combine it with --staged or paths");
   }
   const isWarn = values.warn === true;
   const report = await run({

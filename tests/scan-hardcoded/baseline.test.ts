@@ -73,6 +73,16 @@ describe("baseline", () => {
     });
   });
 
+  test("a partial scan (paths or --staged) reports no stale entries", () => {
+    const root = copyFixture("localhost-port");
+    expect(runScan(["--update-baseline"], root).exitCode).toBe(0);
+    expect(runScan(["--baseline", BASELINE, "scripts"], root)).toEqual({
+      stdout: "0 hardcoded port(s) in 0 file(s) (scanned 1 file(s); 1 in the baseline)\n",
+      stderr: "",
+      exitCode: 0,
+    });
+  });
+
   test("a missing or malformed baseline is one line and exit 2", () => {
     const root = copyFixture("localhost-port");
     expect(runScan(["--baseline", "nope.json"], root)).toEqual({

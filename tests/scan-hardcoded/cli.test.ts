@@ -28,6 +28,10 @@ describe("command line", () => {
     [["--staged", "a.ts"], "scan-hardcoded: --staged scans the index; do not pass paths with it\n"],
     [["--registry", "missing.yaml"], "scan-hardcoded: missing.yaml: no such registry file\n"],
     [["nowhere.ts"], "scan-hardcoded: nowhere.ts: no such file or directory\n"],
+    [
+      ["--update-baseline", "--staged"],
+      "scan-hardcoded: --update-baseline records a full scan; do not combine it with --staged or paths\n",
+    ],
   ])("%p is a usage error on one line, exit 2", (args, stderr) => {
     expect(runScan(args as string[], copyFixture("comments"))).toEqual({ stdout: "", stderr, exitCode: 2 });
   });
