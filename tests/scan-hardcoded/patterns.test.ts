@@ -159,7 +159,7 @@ describe("adversarial lines", () => {
       `${unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes)} localhost:4007`;
     const timeOf = (text: string) => {
       let best = Number.POSITIVE_INFINITY;
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 5; round++) {
         const start = performance.now();
         const result = scanSource({
           file: "big.ts",
@@ -176,7 +176,7 @@ describe("adversarial lines", () => {
     const quarter = timeOf(build(256 * 1024));
     const full = timeOf(build(1024 * 1024));
     // Linear growth is 4x; a quadratic matcher would be 16x. Allow noise from a shared machine.
-    expect(full / Math.max(quarter, 0.5)).toBeLessThan(10);
+    expect(full / Math.max(quarter, 1)).toBeLessThan(10);
     expect(full).toBeLessThan(2000);
   });
 
