@@ -155,7 +155,8 @@ export function servicesOfStack(registry: Pick<Registry, "services">, stack: str
       if (group) group.push(service);
       else index.set(service.stack, [service]);
     }
-    for (const group of index.values()) group.sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));
+    for (const group of index.values())
+      group.sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));
     stackIndexes.set(registry.services, index);
   }
   return [...(index.get(stack) ?? [])];
