@@ -132,7 +132,7 @@ describe("the workflow's content", () => {
     const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
     expect(() => new AsyncFunction("github", "context", String(comment?.with?.script))).not.toThrow();
     const smoke = workflow.jobs["mtproto-smoke"]?.steps ?? [];
-    expect(smoke.some((step) => step.run === "bun tasks/smoke-mtproto.ts")).toBe(true);
+    expect(smoke.some((step) => step.run === "bun tasks/smoke-mtproto.ts --native")).toBe(true);
   });
 });
 
