@@ -267,6 +267,11 @@ function matchEnvReference(text: string, start: number): RawMatch | undefined {
   // A URL fallback is matched by its host; other numbers (timeouts, retries) are not ports.
   if (!PORT_NAME.test(name)) return undefined;
   if (text.charCodeAt(position) === 41) position++; // Number(process.env.X) || 3000
+  return matchFallback(text, position, `env.${name}`);
+}
+
+/** A `|| NNNN` / `?? NNNN` fallback after `subject`, as a fallback-port match. */
+function matchFallback(text: string, position: number, subject: string): RawMatch | undefined {
   const fallback = matchFallbackAfter(text, position);
   if (!fallback) return undefined;
   return {
@@ -274,7 +279,7 @@ function matchEnvReference(text: string, start: number): RawMatch | undefined {
     length: fallback.length,
     kind: "fallback-port",
     port: fallback.port,
-    text: `env.${name} ${fallback.operator} ${fallback.port}`,
+    text: `${subject} ${fallback.operator} ${fallback.port}`,
     isFallback: true,
   };
 }
@@ -298,18 +303,7 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   if (closing === 34 || closing === 39 || closing === 93) position++;
   position = skipBlanks(text, position);
   const operator = text.charCodeAt(position);
-  if (operator === 124 || operator === 63) {
-    const fallback = matchFallbackAfter(text, position);
-    if (!fallback) return undefined;
-    return {
-      offset: fallback.digitsAt,
-      length: fallback.length,
-      kind: "fallback-port",
-      port: fallback.port,
-      text: `${key} ${fallback.operator} ${fallback.port}`,
-      isFallback: true,
-    };
-  }
+  if (operator === 124 || operator === 63) return matchFallback(text, position, key);
   if (operator === 61) {
     if (text.charCodeAt(position + 1) === 61 || text.charCodeAt(position + 1) === 62) return undefined; // == =>
     position++;
