@@ -43,3 +43,18 @@ export function describeFailure(task: string, error: unknown): Failure {
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { exitCode: EXIT.usage, text: `${task}: internal error (please report it)\n${stack}` };
 }
+
+/**
+ * The outcome of a task's `main`: its exit code, or the one-line failure (with a stack only for a
+ * bug in the toolkit) and exit code 2. The task prints `text` to stderr.
+ */
+export async function settle(
+  task: string,
+  run: Promise<number>,
+): Promise<{ exitCode: number; text?: string }> {
+  try {
+    return { exitCode: await run };
+  } catch (error) {
+    return describeFailure(task, error);
+  }
+}

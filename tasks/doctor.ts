@@ -11,7 +11,7 @@
  */
 import { resolve } from "node:path";
 import { type Holder, inspectOccupancy, type Occupancy } from "../lib/allocate.ts";
-import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseFlags, settle } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { describeOwner, type Listener, readListeners } from "../lib/listeners.ts";
@@ -158,14 +158,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("doctor", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("doctor", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

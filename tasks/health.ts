@@ -3,7 +3,7 @@
  * services get a GET of their healthcheck endpoint and the expected status, the rest a TCP connect.
  */
 import { relative, resolve } from "node:path";
-import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseFlags, settle } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { formatDiagnostic } from "../lib/diagnostics.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -185,14 +185,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("health", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("health", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

@@ -3,7 +3,7 @@
  * deprecated services and the validator's findings. The exit code reflects validity.
  */
 import { resolve } from "node:path";
-import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseFlags, settle } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits, type StackUsage, stackUsage } from "../lib/derive.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
@@ -148,14 +148,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("report", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("report", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

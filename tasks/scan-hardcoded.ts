@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { isatty } from "node:tty";
-import { describeFailure, EXIT, parseChoice, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseChoice, parseFlags, settle } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
@@ -351,14 +351,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("scan-hardcoded", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("scan-hardcoded", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

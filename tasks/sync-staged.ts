@@ -3,7 +3,7 @@
  * the generated files, so the commit that changes the registry also carries what it generates.
  */
 import { resolve } from "node:path";
-import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseFlags, settle } from "../lib/cli.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { UsageError } from "../lib/errors.ts";
 import {
@@ -148,14 +148,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("sync-staged", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("sync-staged", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

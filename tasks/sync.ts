@@ -3,7 +3,7 @@
  * `--check` writes nothing: it lists stale, missing and orphaned files with a diff and exits 1.
  */
 import { resolve } from "node:path";
-import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseFlags, settle } from "../lib/cli.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
 import { renderAll } from "../lib/render.ts";
@@ -143,14 +143,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("sync", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("sync", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

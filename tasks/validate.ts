@@ -3,7 +3,7 @@
  * schema and business rules, every problem as `path:line:col severity rule-id message`.
  */
 import { resolve } from "node:path";
-import { describeFailure, EXIT, parseChoice, parseFlags } from "../lib/cli.ts";
+import { EXIT, parseChoice, parseFlags, settle } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
@@ -100,14 +100,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      const failure = describeFailure("validate", error);
-      console.error(failure.text);
-      process.exitCode = failure.exitCode;
-    },
-  );
+  settle("validate", main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }
