@@ -1,156 +1,254 @@
 /**
  * The fast path of the loader. Most registries are plain block YAML: keys, quoted strings,
- * decimal integers, small flow collections. For those, Bun's native YAML parser gives the same
- * data as the `yaml` library at a fraction of the start-up and parse cost.
+ * decimal integers, small flow collections. For those, one pass over the lines builds the same
+ * data as the `yaml` library, at a fraction of the start-up and parse cost.
  *
- * `readPlainFast` answers only when a conservative line scan proves the file holds none of the
- * constructs the careful path exists for (anchors, aliases, tags, directives, block scalars,
- * multi-line or escaped strings, duplicate keys, reserved keys, YAML 1.1 look-alikes, numbers not
- * written as plain decimal integers). On any doubt it returns undefined and the caller takes the
- * careful path, which produces every positioned diagnostic.
+ * `readPlainFast` answers only when every line is one of the few shapes it knows, and declines
+ * (returns undefined) on anything the careful path exists for: anchors, aliases, tags, directives,
+ * block scalars, multi-line or escaped strings, duplicate keys, reserved keys, YAML 1.1
+ * look-alikes, numbers not written as plain decimal integers, deep nesting. The caller then takes
+ * the careful path, which produces every positioned diagnostic. Tests hold both paths to the same
+ * data and the same verdict.
  */
 import { RESERVED_NAMES } from "./schema.ts";
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const RISKY_OUTSIDE_QUOTES = /[&*!|>%@`?\\]/;
-const PLAIN_DECIMAL_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+/** Control characters, tabs, CR, BOM and Unicode line separators: left to the careful path. */
+const UNSAFE_SOURCE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+/** Characters that start something other than a plain scalar (indicators, quotes handled apart). */
+const INDICATOR_START = /^[-?:,[\]{}#&*!|>%@`]/;
+const PLAIN_DECIMAL_INTEGER = /^(?:0|[1-9][0-9]*)$/;
 /** Anything the YAML 1.2 core schema could read as a number, or YAML 1.1 as a number or boolean. */
 const NUMBER_LIKE =
   /^[-+]?(?:[0-9][0-9_:]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|0[xXoObB][0-9a-fA-F_]+|\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
 const KEYWORD_LIKE =
   /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~)$/;
-
-type Context = { col: number; keys: Set<string> };
-
-/** Blanks out quoted strings (keeping their length) and drops a trailing comment; undefined if unsure. */
-function maskLine(line: string): string | undefined {
-  if (!/["'#]/.test(line)) return line.trimEnd();
-  let out = "";
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i] as string;
-    if (char === '"' || char === "'") {
-      const end = line.indexOf(char, i + 1);
-      if (end < 0) return undefined; // a string continues on the next line
-      const body = line.slice(i + 1, end);
-      if (body.includes("\\") || (char === "'" && line[end + 1] === "'")) return undefined;
-      out += `"${"_".repeat(body.length)}"`;
-      i = end;
-      continue;
-    }
-    if (char === "#" && (i === 0 || line[i - 1] === " ")) break;
-    out += char;
-  }
-  return out.trimEnd();
-}
-
-function isSafeScalarToken(token: string): boolean {
-  if (token === "" || token === "true" || token === "false" || token === "null") return true;
-  if (KEYWORD_LIKE.test(token)) return false;
-  if (NUMBER_LIKE.test(token)) return PLAIN_DECIMAL_INTEGER.test(token);
-  return true;
-}
-
-/** Checks a flow collection written on one line: balanced, one level deep, unique keys, safe scalars. */
-function isSafeFlow(text: string): boolean {
-  let depth = 0;
-  for (const char of text) {
-    if (char === "[" || char === "{") depth++;
-    else if (char === "]" || char === "}") depth--;
-    if (depth > 1 || depth < 0) return false;
-  }
-  if (depth !== 0) return false;
-  const inner = text.slice(1, -1);
-  if (!(text.endsWith("]") || text.endsWith("}"))) return false;
-  const keys = new Set<string>();
-  for (const part of inner.split(",")) {
-    const item = part.trim();
-    if (item === "") continue;
-    const colon = item.indexOf(":");
-    let value = item;
-    if (text.startsWith("{")) {
-      if (colon < 0) return false;
-      const key = item.slice(0, colon).trim();
-      if (!KEY.test(key) || keys.has(key) || isReserved(key)) return false;
-      keys.add(key);
-      value = item.slice(colon + 1).trim();
-    } else if (colon >= 0 && /:(\s|$)/.test(item)) {
-      return false; // a mapping inside a flow sequence
-    }
-    if (value.includes(" ") && !value.startsWith('"')) return false;
-    if (!isSafeScalarToken(value)) return false;
-  }
-  return true;
-}
-
 /** Reserved names, and keys YAML reads as booleans or null (the careful path rejects those keys). */
 const RESERVED = new Set<string>(RESERVED_NAMES);
 const NON_STRING_KEY = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/;
-function isReserved(key: string): boolean {
-  return RESERVED.has(key) || NON_STRING_KEY.test(key) || KEYWORD_LIKE.test(key);
+
+/** Beyond this many open collections the careful path (and its depth cap) decides. */
+const MAX_FAST_DEPTH = 16;
+
+/** Returned by the value readers when a line is not one of the known shapes. */
+const DECLINE: unique symbol = Symbol("decline");
+type Declined = typeof DECLINE;
+
+type Mapping = Record<string, unknown>;
+type Frame = { indent: number; node: Mapping | unknown[]; isSequence: boolean };
+
+function isAcceptableKey(key: string, mapping: Mapping): boolean {
+  return (
+    KEY.test(key) &&
+    !RESERVED.has(key) &&
+    !NON_STRING_KEY.test(key) &&
+    !KEYWORD_LIKE.test(key) &&
+    !Object.hasOwn(mapping, key)
+  );
 }
 
-function isSafeValue(value: string): boolean {
-  if (value === "") return true;
-  if (value.startsWith("[") || value.startsWith("{")) return isSafeFlow(value);
-  if (/[[\]{}]/.test(value) && !value.startsWith('"')) return false;
-  if (value.startsWith('"')) return /^"_*"$/.test(value);
-  if (/:(\s|$)/.test(value) || value.startsWith("- ") || value === "-") return false;
-  if (value.startsWith(",")) return false;
-  for (const token of value.split(" ")) if (!isSafeScalarToken(token)) return false;
-  return true;
+/** A plain scalar on one line, without its trailing comment: string, integer, boolean or null. */
+function readPlain(text: string, isFlow: boolean): unknown {
+  if (text === "" || INDICATOR_START.test(text) || text.includes(": ") || text.endsWith(":")) {
+    return DECLINE;
+  }
+  if (/[[\]{}]/.test(text)) return DECLINE;
+  if (text.includes(" ")) return isFlow ? DECLINE : text;
+  if (text.charCodeAt(0) === 34 || text.charCodeAt(0) === 39) return DECLINE;
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (text === "null") return null;
+  if (KEYWORD_LIKE.test(text)) return DECLINE;
+  if (NUMBER_LIKE.test(text)) return PLAIN_DECIMAL_INTEGER.test(text) ? Number(text) : DECLINE;
+  return text;
 }
 
-/** Proves the file is plain block YAML that both parsers read alike, or returns false. */
-export function isPlainYaml(source: string): boolean {
-  if (source.charCodeAt(0) === 0xfeff || /[\t\r\0\u0085\u2028\u2029]/.test(source)) return false;
-  const contexts: Context[] = [];
-  for (const line of source.split("\n")) {
-    const masked = maskLine(line);
-    if (masked === undefined) return false;
-    if (masked.trim() === "") continue;
-    if (RISKY_OUTSIDE_QUOTES.test(masked)) return false;
-    if (masked.startsWith("---") || masked.startsWith("...")) return false;
-    let col = masked.length - masked.trimStart().length;
-    let rest = masked.slice(col);
-    let hasDash = false;
-    while (rest === "-" || rest.startsWith("- ")) {
-      hasDash = true;
-      const next = rest.slice(1).trimStart();
-      col += rest.length - next.length;
-      rest = next;
+/** True when `tail` (what follows a value) is empty or a comment. */
+function isBlankOrComment(tail: string): boolean {
+  const trimmed = tail.trimStart();
+  return trimmed === "" || (trimmed.charCodeAt(0) === 35 && trimmed.length < tail.length);
+}
+
+/** A quoted scalar at the start of `text`, without escapes: [value, rest of the text]. */
+function readQuoted(text: string): [string, string] | Declined {
+  const quote = text[0] as string;
+  const end = text.indexOf(quote, 1);
+  if (end < 0) return DECLINE; // a string continues on the next line
+  const body = text.slice(1, end);
+  if (quote === '"' ? body.includes("\\") : text.charCodeAt(end + 1) === 39) return DECLINE;
+  return [body, text.slice(end + 1)];
+}
+
+/** One flow item: a quoted scalar or a single plain token. */
+function readFlowScalar(item: string): unknown {
+  const first = item.charCodeAt(0);
+  if (first === 34 || first === 39) {
+    const quoted = readQuoted(item);
+    return quoted === DECLINE || quoted[1].trim() !== "" ? DECLINE : quoted[0];
+  }
+  return readPlain(item, true);
+}
+
+/** A flow collection on one line, one level deep, followed by nothing or a comment. */
+function readFlow(text: string): unknown {
+  const isMapping = text.charCodeAt(0) === 123;
+  const close = isMapping ? "}" : "]";
+  const items: string[] = [];
+  let itemStart = 1;
+  let end = -1;
+  for (let i = 1; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"' || char === "'") {
+      const next = text.indexOf(char, i + 1);
+      if (next < 0) return DECLINE;
+      i = next;
+    } else if (char === ",") {
+      items.push(text.slice(itemStart, i).trim());
+      itemStart = i + 1;
+    } else if (char === close) {
+      end = i;
+      break;
+    } else if (char === "[" || char === "{" || char === "]" || char === "}" || char === "#") {
+      return DECLINE;
     }
-    while (contexts.length > 0 && (contexts.at(-1) as Context).col > col) contexts.pop();
-    if (hasDash) {
-      while (contexts.length > 0 && (contexts.at(-1) as Context).col >= col) contexts.pop();
+  }
+  if (end < 0 || !isBlankOrComment(text.slice(end + 1))) return DECLINE;
+  const last = text.slice(itemStart, end).trim();
+  if (items.length === 0 && last === "") return isMapping ? {} : [];
+  items.push(last);
+  if (isMapping) {
+    const mapping: Mapping = {};
+    for (const item of items) {
+      const colon = item.indexOf(": ");
+      if (colon <= 0) return DECLINE;
+      const key = item.slice(0, colon);
+      if (!isAcceptableKey(key, mapping)) return DECLINE;
+      const value = readFlowScalar(item.slice(colon + 2).trim());
+      if (value === DECLINE) return DECLINE;
+      mapping[key] = value;
     }
-    if (rest === "") continue; // "-" alone: a nested block follows
-    const match = /^([^\s:"[\]{},]+):(?: +(.*))?$/.exec(rest);
-    if (!match) {
-      if (!hasDash) return false; // a continuation line or a bare scalar
-      if (!isSafeValue(rest)) return false;
+    return mapping;
+  }
+  const sequence: unknown[] = [];
+  for (const item of items) {
+    const value = readFlowScalar(item);
+    if (value === DECLINE) return DECLINE;
+    sequence.push(value);
+  }
+  return sequence;
+}
+
+/** The value after `key: ` or `- `: a scalar or a flow collection, with an optional comment. */
+function readValue(text: string): unknown {
+  const first = text.charCodeAt(0);
+  if (first === 34 || first === 39) {
+    const quoted = readQuoted(text);
+    return quoted === DECLINE || !isBlankOrComment(quoted[1]) ? DECLINE : quoted[0];
+  }
+  if (first === 91 || first === 123) return readFlow(text);
+  const comment = text.indexOf(" #");
+  return readPlain((comment < 0 ? text : text.slice(0, comment)).trimEnd(), false);
+}
+
+/** Plain data from a file of known shapes, or undefined to take the careful path. */
+export function readPlainFast(source: string): Mapping | undefined {
+  if (UNSAFE_SOURCE.test(source)) return undefined;
+  const root: Mapping = {};
+  const frames: Frame[] = [];
+  /** A `key:` with nothing after it: a nested block follows, or the value is null. */
+  let pending: { mapping: Mapping; key: string; indent: number } | undefined;
+
+  /** `key: value` or `key:` in the mapping at the top of `frames`. */
+  const readEntry = (mapping: Mapping, text: string, indent: number): boolean => {
+    const colon = text.indexOf(":");
+    if (colon <= 0) return false;
+    const key = text.slice(0, colon);
+    if (!isAcceptableKey(key, mapping)) return false;
+    if (colon + 1 < text.length && text.charCodeAt(colon + 1) !== 32) return false;
+    const rest = text.slice(colon + 1).trimStart();
+    mapping[key] = null;
+    if (rest === "" || rest.charCodeAt(0) === 35) {
+      pending = { mapping, key, indent };
+      return true;
+    }
+    const value = readValue(rest);
+    if (value === DECLINE) return false;
+    mapping[key] = value;
+    return true;
+  };
+
+  let start = 0;
+  while (start < source.length) {
+    let end = source.indexOf("\n", start);
+    if (end < 0) end = source.length;
+    const line = source.slice(start, end);
+    start = end + 1;
+    let col = 0;
+    while (line.charCodeAt(col) === 32) col++;
+    if (col === line.length || line.charCodeAt(col) === 35) continue; // blank or comment
+    const text = col === 0 ? line.trimEnd() : line.slice(col).trimEnd();
+    const isItem = text.charCodeAt(0) === 45 && (text.length === 1 || text.charCodeAt(1) === 32);
+
+    if (frames.length === 0) {
+      if (col !== 0 || isItem) return undefined;
+      frames.push({ indent: 0, node: root, isSequence: false });
+      if (!readEntry(root, text, 0)) return undefined;
       continue;
     }
-    const key = match[1] as string;
-    if (!KEY.test(key) || isReserved(key)) return false;
-    let context = contexts.at(-1);
-    if (!context || context.col !== col) {
-      context = { col, keys: new Set() };
-      contexts.push(context);
+
+    if (isItem) {
+      while ((frames.at(-1) as Frame).indent > col) frames.pop();
+      if (pending) {
+        if (col >= pending.indent) {
+          const sequence: unknown[] = [];
+          pending.mapping[pending.key] = sequence;
+          frames.push({ indent: col, node: sequence, isSequence: true });
+        }
+        pending = undefined;
+      }
+      const top = frames.at(-1) as Frame;
+      if (!top.isSequence || top.indent !== col) return undefined;
+      let itemCol = col + 1;
+      while (text.charCodeAt(itemCol - col) === 32) itemCol++;
+      const content = text.slice(itemCol - col);
+      if (content === "" || content.charCodeAt(0) === 35) return undefined;
+      if (content.charCodeAt(0) === 45 && (content.length === 1 || content.charCodeAt(1) === 32)) {
+        return undefined; // "- - x"
+      }
+      const sequence = top.node as unknown[];
+      if (/^[^\s:"'[\]{},#]+:(?: |$)/.test(content)) {
+        const mapping: Mapping = {};
+        sequence.push(mapping);
+        frames.push({ indent: itemCol, node: mapping, isSequence: false });
+        if (!readEntry(mapping, content, itemCol)) return undefined;
+      } else {
+        const value = readValue(content);
+        if (value === DECLINE) return undefined;
+        sequence.push(value);
+      }
+    } else {
+      if (pending) {
+        if (col > pending.indent) {
+          const mapping: Mapping = {};
+          pending.mapping[pending.key] = mapping;
+          frames.push({ indent: col, node: mapping, isSequence: false });
+        }
+        pending = undefined;
+      }
+      let top = frames.at(-1) as Frame;
+      while (top.indent > col || (top.indent === col && top.isSequence)) {
+        frames.pop();
+        top = frames.at(-1) as Frame;
+      }
+      if (top.isSequence || top.indent !== col) return undefined;
+      if (!readEntry(top.node as Mapping, text, col)) return undefined;
     }
-    if (context.keys.has(key)) return false;
-    context.keys.add(key);
-    if (!isSafeValue((match[2] ?? "").trim())) return false;
+    if (frames.length > MAX_FAST_DEPTH) return undefined;
   }
-  return true;
+  return frames.length === 0 ? undefined : root;
 }
 
-/** Plain data from a file the scan proves plain, or undefined to take the careful path. */
-export function readPlainFast(source: string): unknown {
-  if (!isPlainYaml(source)) return undefined;
-  try {
-    const data = Bun.YAML.parse(source);
-    return data !== null && typeof data === "object" && !Array.isArray(data) ? data : undefined;
-  } catch {
-    return undefined;
-  }
+/** True when the fast path can read the file (see `readPlainFast`). */
+export function isPlainYaml(source: string): boolean {
+  return readPlainFast(source) !== undefined;
 }

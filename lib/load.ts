@@ -129,14 +129,16 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
       ),
     ]);
   }
+  // The fast path declines anything nested more than half as deep as the cap.
+  const fast = parseFast(source, file);
+  if (fast) return fast;
   const depthProblem = findExcessiveDepth(source);
   if (depthProblem) {
     return emptyResult(file, source, [
       createDiagnostic(file, depthProblem, "yaml-too-deep", `nests deeper than ${MAX_DEPTH} levels`),
     ]);
   }
-
-  return parseFast(source, file) ?? parseCarefully(source, file);
+  return parseCarefully(source, file);
 }
 
 /**

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import fc from "fast-check";
 import { parseCarefully, parseRegistry } from "../../lib/load.ts";
+import { parseDocument } from "yaml";
 import { isPlainYaml, readPlainFast } from "../../lib/load-fast.ts";
 import { validateParsed } from "../../lib/validate.ts";
 
@@ -72,6 +73,21 @@ const TRICKY = [
   "'\\'",
   "-",
   "- - x",
+  "O'Brien's team",
+  "a #b",
+  '"x # y"',
+  "'#' # c",
+  "[]",
+  "{}",
+  "[ a , b ]",
+  "[a, b,]",
+  "{a: }",
+  "{a:1}",
+  "http://x:1/y",
+  "a:b",
+  "1.0.0",
+  "1e",
+  "\u0001",
 ];
 const LINES = [
   "  __proto__: 1",
@@ -129,7 +145,51 @@ function verdict(parsed: ReturnType<typeof parseRegistry>) {
   return { registry: parsed.registry, diagnostics: validation.diagnostics };
 }
 
+/** The yaml library's reading (as the careful path configures it), or undefined when it reports errors. */
+function carefulData(source: string): unknown {
+  const document = parseDocument(source, { version: "1.2", schema: "core", uniqueKeys: true, strict: true });
+  return document.errors.length > 0 ? undefined : document.toJS();
+}
+
+/** Shapes the fast reader accepts, each with what it must read. */
+const ACCEPTED: [string, string][] = [
+  ["compact sequences", "a:\n- x\n- u: 1\n  w: 2\nb: 3\n"],
+  ["nested items and pending keys", "s:\n  - name: a\n    deps:\n    - b\n    health:\n      path: /h\n  - name: b\nempty:\n"],
+  ["comments everywhere", "# top\na: 1 # one\n# between\nb: # two\n  # inside\n  c: 'x # y' # three\n"],
+  ["quotes and apostrophes", "a: \"it's\"\nb: 'say \"hi\"'\nc: O'Brien's team\nd: ''\ne: \"\"\n"],
+  ["flow collections", "a: []\nb: {}\nc: [x, \"y z\", 'w']\nd: { u: 1, v: true, w: null }\n"],
+  ["scalar types", "a: 4007\nb: true\nc: false\nd: null\ne: 1.0.0\nf: a:b\ng: http://h:1/p?q\n"],
+  ["no final newline", "a: 1\nb:\n  - x"],
+];
+
 describe("loader fast path", () => {
+  test.each(ACCEPTED)("reads %s exactly as the yaml library does", (_, source) => {
+    const fast = readPlainFast(source);
+    expect(fast).toBeDefined();
+    expect(fast).toEqual(carefulData(source) as Record<string, unknown>);
+  });
+
+  test("reads the default registry and the real-world fixture exactly as the yaml library does", () => {
+    for (const source of [DEFAULT_SOURCE, FIXTURE_SOURCE]) {
+      expect(readPlainFast(source)).toEqual(carefulData(source) as Record<string, unknown>);
+    }
+  });
+
+  test("property: whatever the fast reader accepts, it reads as the yaml library does", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(DEFAULT_SOURCE, FIXTURE_SOURCE),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (base, mutations) => {
+          const source = mutate(base, mutations);
+          const fast = readPlainFast(source);
+          if (fast !== undefined) expect(fast).toEqual(carefulData(source) as Record<string, unknown>);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  }, 60_000);
+
   test("takes the fast path for the default registry and the real-world fixture", () => {
     expect(isPlainYaml(DEFAULT_SOURCE)).toBe(true);
     expect(isPlainYaml(FIXTURE_SOURCE)).toBe(true);
@@ -151,6 +211,16 @@ describe("loader fast path", () => {
     ["a block scalar", "a: |\n  text\n"],
     ["an escaped string", 'a: "x\\ny"\n'],
     ["a continuation line", "a: one\n  two\n"],
+    ["a continued list item", "a:\n  - one\n    two\n"],
+    ["a multi-line flow", "a: [x,\n  y]\n"],
+    ["a nested flow", "a: [x, [y]]\n"],
+    ["a document marker", "---\na: 1\n"],
+    ["a root sequence", "- a\n- b\n"],
+    ["an indented root", "  a: 1\n"],
+    ["a negative number", "a: -1\n"],
+    ["a key in quotes", '"a": 1\n'],
+    ["a mapping inside a flow sequence", "a: [b: 1]\n"],
+    ["deep nesting", `${Array.from({ length: 20 }, (_, depth) => `${"  ".repeat(depth)}k${depth}:`).join("\n")} 1\n`],
   ])("declines %s", (_, source) => {
     expect(isPlainYaml(source)).toBe(false);
   });
