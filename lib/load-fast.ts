@@ -14,6 +14,7 @@ import { RESERVED_NAMES } from "./schema.ts";
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /** Control characters, tabs, CR, BOM and Unicode line separators: left to the careful path. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE_SOURCE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
 /** Characters that start something other than a plain scalar (indicators, quotes handled apart). */
 const INDICATOR_START = /^[-?:,[\]{}#&*!|>%@`]/;

@@ -5,8 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import fc from "fast-check";
-import { parseCarefully, parseRegistry } from "../../lib/load.ts";
 import { parseDocument } from "yaml";
+import { parseCarefully, parseRegistry } from "../../lib/load.ts";
 import { isPlainYaml, readPlainFast } from "../../lib/load-fast.ts";
 import { validateParsed } from "../../lib/validate.ts";
 
@@ -154,7 +154,10 @@ function carefulData(source: string): unknown {
 /** Shapes the fast reader accepts, each with what it must read. */
 const ACCEPTED: [string, string][] = [
   ["compact sequences", "a:\n- x\n- u: 1\n  w: 2\nb: 3\n"],
-  ["nested items and pending keys", "s:\n  - name: a\n    deps:\n    - b\n    health:\n      path: /h\n  - name: b\nempty:\n"],
+  [
+    "nested items and pending keys",
+    "s:\n  - name: a\n    deps:\n    - b\n    health:\n      path: /h\n  - name: b\nempty:\n",
+  ],
   ["comments everywhere", "# top\na: 1 # one\n# between\nb: # two\n  # inside\n  c: 'x # y' # three\n"],
   ["quotes and apostrophes", "a: \"it's\"\nb: 'say \"hi\"'\nc: O'Brien's team\nd: ''\ne: \"\"\n"],
   ["flow collections", "a: []\nb: {}\nc: [x, \"y z\", 'w']\nd: { u: 1, v: true, w: null }\n"],
@@ -220,7 +223,10 @@ describe("loader fast path", () => {
     ["a negative number", "a: -1\n"],
     ["a key in quotes", '"a": 1\n'],
     ["a mapping inside a flow sequence", "a: [b: 1]\n"],
-    ["deep nesting", `${Array.from({ length: 20 }, (_, depth) => `${"  ".repeat(depth)}k${depth}:`).join("\n")} 1\n`],
+    [
+      "deep nesting",
+      `${Array.from({ length: 20 }, (_, depth) => `${"  ".repeat(depth)}k${depth}:`).join("\n")} 1\n`,
+    ],
   ])("declines %s", (_, source) => {
     expect(isPlainYaml(source)).toBe(false);
   });
