@@ -1,9 +1,15 @@
 /**
  * Colour for people only: on a TTY, never under NO_COLOR or CI, never in files or JSON.
  */
-import { styleText } from "node:util";
+/** SGR codes (open, close) for the few styles the tasks use. */
+const STYLES = {
+  bold: [1, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+} as const;
 
-type Style = Parameters<typeof styleText>[0];
+export type Style = keyof typeof STYLES;
 
 export type Colors = {
   isEnabled: boolean;
@@ -24,9 +30,24 @@ export function shouldUseColor(
   return (typeof stream === "function" ? stream() : stream).isTTY === true;
 }
 
+/**
+ * Colour for stdout: the environment decides first; then a terminal check that stats fd 1 and
+ * loads Node's tty module only for a character device (piped or redirected output never pays for it).
+ */
+export async function shouldColorStdout(env: Record<string, string | undefined>): Promise<boolean> {
+  if (!shouldUseColor({ isTTY: true }, env)) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  const info = await Bun.file(1)
+    .stat()
+    .catch(() => undefined);
+  if (!info?.isCharacterDevice()) return false;
+  return (require("node:tty") as typeof import("node:tty")).isatty(1);
+}
+
 export function createColors(isEnabled: boolean): Colors {
   return {
     isEnabled,
-    paint: (style, text) => (isEnabled ? styleText(style, text, { validateStream: false }) : text),
+    paint: (style, text) =>
+      isEnabled ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text,
   };
 }

@@ -43,8 +43,14 @@ export function isEphemeralPort(port: number): boolean {
 
 /** `telegram-mtproto` → `TELEGRAM_MTPROTO`. */
 export function toEnvPrefix(serviceName: string): string {
-  return serviceName.toUpperCase().replaceAll("-", "_");
+  let prefix = envPrefixes.get(serviceName);
+  if (prefix === undefined) {
+    prefix = serviceName.toUpperCase().replaceAll("-", "_");
+    envPrefixes.set(serviceName, prefix);
+  }
+  return prefix;
 }
+const envPrefixes = new Map<string, string>();
 
 export type EnvNames = {
   port: string;
@@ -136,7 +142,8 @@ export function findService(registry: Pick<Registry, "services">, name: string):
 
 /** Stack names in code-unit order (never locale order, so output is the same on every machine). */
 export function sortedStacks(registry: Pick<Registry, "ranges">): string[] {
-  return Object.keys(registry.ranges).sort(compareCodeUnits);
+  // The default sort compares UTF-16 code units, as compareCodeUnits does.
+  return Object.keys(registry.ranges).sort();
 }
 
 export function compareCodeUnits(a: string, b: string): number {
@@ -160,6 +167,18 @@ export function servicesOfStack(registry: Pick<Registry, "services">, stack: str
     stackIndexes.set(registry.services, index);
   }
   return [...(index.get(stack) ?? [])];
+}
+
+const sortedByName = new WeakMap<readonly Service[], Service[]>();
+
+/** Every service in code-unit order of name (sorted once per services array; do not mutate). */
+export function servicesByName(registry: Pick<Registry, "services">): readonly Service[] {
+  let sorted = sortedByName.get(registry.services);
+  if (!sorted) {
+    sorted = [...registry.services].sort((a, b) => compareCodeUnits(a.name, b.name));
+    sortedByName.set(registry.services, sorted);
+  }
+  return sorted;
 }
 
 export type StackUsage = {

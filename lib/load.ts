@@ -5,7 +5,6 @@
  * registry for the business rules, and positioned diagnostics out. `loadRegistry` adds the disk
  * read. The parser is `yaml` v2 in YAML 1.2 core mode, whatever `%YAML` directive the file has.
  */
-import { isAbsolute, relative } from "node:path";
 import * as v from "valibot";
 import type * as Yaml from "yaml";
 import type { Document, Node, Scalar, YAMLMap } from "yaml";
@@ -18,6 +17,7 @@ import {
 } from "./diagnostics.ts";
 import { IoError } from "./errors.ts";
 import { readPlainFast } from "./load-fast.ts";
+import { isAbsolutePath, relativePath } from "./paths.ts";
 import {
   KNOWN_KEYS,
   RESERVED_NAMES,
@@ -104,8 +104,8 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
 }
 
 export function displayPath(path: string, root: string): string {
-  const rel = relative(root, path);
-  return rel && !isAbsolute(rel) ? rel.split("\\").join("/") : path;
+  const rel = relativePath(root, path);
+  return rel && !isAbsolutePath(rel) ? rel.split("\\").join("/") : path;
 }
 
 function emptyResult(file: string, source: string, diagnostics: Diagnostic[]): ParsedRegistry {

@@ -18,6 +18,7 @@ import {
   HTTP_PROTOCOLS,
   isContainer,
   networksOf,
+  servicesByName,
   servicesOfStack,
   sharedEndpointOf,
   sortedStacks,
@@ -62,7 +63,8 @@ function requireValue(value: unknown): string | number | boolean {
 
 /** Bash: every value becomes one single-quoted word. */
 export function quoteShell(value: unknown): string {
-  return `'${String(requireValue(value)).replaceAll("'", `'\\''`)}'`;
+  const text = String(requireValue(value));
+  return text.includes("'") ? `'${text.replaceAll("'", `'\\''`)}'` : `'${text}'`;
 }
 
 /** YAML: numbers and booleans stay bare; strings become JSON strings (valid YAML double-quoted scalars). */
@@ -179,10 +181,20 @@ const FROM_COMPOSE_DIR = "../..";
 
 /** Compose interpolates `$` in values; a literal dollar is written `$$`. */
 function composeLiteral(text: string): string {
-  return text.replaceAll("$", "$$$$");
+  return text.includes("$") ? text.replaceAll("$", "$$$$") : text;
 }
 
+const healthcheckTests = new WeakMap<Service, string[] | undefined>();
+
+/** The compose healthcheck test of a service (computed once per service; do not mutate). */
 export function healthcheckTestOf(service: Service): string[] | undefined {
+  if (healthcheckTests.has(service)) return healthcheckTests.get(service);
+  const test = deriveHealthcheckTest(service);
+  healthcheckTests.set(service, test);
+  return test;
+}
+
+function deriveHealthcheckTest(service: Service): string[] | undefined {
   const health = service.healthcheck;
   if (health?.command) return ["CMD", ...health.command];
   const port = String(containerPortOf(service));
@@ -343,11 +355,11 @@ function planDocs(registry: Registry) {
     replacement: service.replacement ?? "-",
     notes: service.notes ?? "-",
   }));
-  const nodes = sortByName(registry.services).map((service) => ({
+  const nodes = servicesByName(registry).map((service) => ({
     id: mermaidId(service.name),
     name: service.name,
   }));
-  const edges = sortByName(registry.services).flatMap((service) =>
+  const edges = servicesByName(registry).flatMap((service) =>
     [...(service.depends_on ?? [])]
       .sort(compareCodeUnits)
       .filter((dependency) => findService(registry, dependency))
@@ -366,12 +378,12 @@ function planDocs(registry: Registry) {
   };
 }
 
-function mermaidId(name: string): string {
-  return `svc_${name.replaceAll("-", "_")}`;
-}
-
 function sortByName(services: readonly Service[]): Service[] {
   return [...services].sort((a, b) => compareCodeUnits(a.name, b.name));
+}
+
+function mermaidId(name: string): string {
+  return name.includes("-") ? `svc_${name.replaceAll("-", "_")}` : `svc_${name}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,7 +431,7 @@ export function sortKeysDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeysDeep);
   if (value && typeof value === "object") {
     const result: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort(compareCodeUnits)) {
+    for (const key of Object.keys(value).sort()) {
       result[key] = sortKeysDeep((value as Record<string, unknown>)[key]);
     }
     return result;
@@ -436,7 +448,7 @@ export function buildIndex(registry: Registry, registryFile: string) {
       gatewayUrl: registry.gatewayUrl,
       ranges: registry.ranges,
       networks: registry.networks,
-      services: sortByName(registry.services).map((service) => ({
+      services: servicesByName(registry).map((service) => ({
         ...service,
         env: deriveEnvNames(service, registry),
       })),

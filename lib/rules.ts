@@ -144,6 +144,7 @@ export const checkRanges: Rule = (context) => {
 export const checkPortsInRange: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const stacks = Object.keys(context.registry.ranges);
+  const parsedRanges = new Map<string, ReturnType<typeof parseRange>>();
   for (const service of context.registry.services) {
     if (service.stack === undefined) continue;
     if (!Object.hasOwn(context.registry.ranges, service.stack)) {
@@ -159,7 +160,11 @@ export const checkPortsInRange: Rule = (context) => {
       continue;
     }
     const text = context.registry.ranges[service.stack] as string;
-    const range = parseRange(text);
+    let range = parsedRanges.get(text);
+    if (!parsedRanges.has(text)) {
+      range = parseRange(text);
+      parsedRanges.set(text, range);
+    }
     if (!range || service.port === undefined) continue;
     if (service.port < range.min || service.port > range.max) {
       diagnostics.push(
@@ -194,6 +199,7 @@ export const checkDependencies: Rule = (context) => {
     if (service.name && !byName.has(service.name)) byName.set(service.name, service);
   for (const service of context.registry.services) {
     (service.depends_on ?? []).forEach((dependency, position) => {
+      if (dependency !== service.name && context.names.has(dependency)) return;
       const path = [...servicePath(service, "depends_on"), position];
       if (dependency === service.name) {
         diagnostics.push(at(context, path, "depends-self", `${label(service)} depends on itself`));
@@ -229,7 +235,7 @@ function findCycles(context: RuleContext, byName: Map<string, PartialService>): 
       const status = state.get(dependency);
       if (status === "visiting") {
         const cycle = stack.slice(stack.indexOf(dependency));
-        const key = [...cycle].sort(compareCodeUnits).join(",");
+        const key = [...cycle].sort().join(",");
         if (!reported.has(key)) {
           reported.add(key);
           const first = byName.get(dependency) as PartialService;
@@ -250,7 +256,8 @@ function findCycles(context: RuleContext, byName: Map<string, PartialService>): 
     stack.pop();
     state.set(name, "done");
   };
-  for (const name of [...byName.keys()].sort(compareCodeUnits)) if (!state.has(name)) visit(name);
+  // Default sort: code-unit order, like compareCodeUnits, without a call per comparison.
+  for (const name of [...byName.keys()].sort()) if (!state.has(name)) visit(name);
   return diagnostics;
 }
 
@@ -369,14 +376,14 @@ export const checkConnectivity: Rule = (context) => {
     (service.depends_on ?? []).forEach((name, position) => {
       const dependency = byName.get(name);
       if (!dependency || dependency === service) return;
-      const path = [...servicePath(service, "depends_on"), position];
       if (dependency.container === undefined && dependency.name === undefined) return;
-      if (dependency.rejected.includes("container")) return;
+      if (dependency.rejected.length > 0 && dependency.rejected.includes("container")) return;
+      const path = () => [...servicePath(service, "depends_on"), position];
       if (!dependency.container) {
         diagnostics.push(
           at(
             context,
-            path,
+            path(),
             "depends-native",
             `container ${label(service)} depends on native service ${name}; it is reached at host.docker.internal:${dependency.port ?? "?"} (extra_hosts: host-gateway), never localhost. Containerize ${name} to remove this warning`,
           ),
@@ -389,7 +396,7 @@ export const checkConnectivity: Rule = (context) => {
         diagnostics.push(
           at(
             context,
-            path,
+            path(),
             "network-isolated",
             `container ${label(service)} (${[...own].join(", ")}) cannot reach ${name} (${theirs.join(", ")}); add ${theirs[0]} to the network of ${label(service)}`,
           ),
@@ -406,8 +413,10 @@ export const checkEnvironmentRefs: Rule = (context) => {
     for (const [variable, value] of Object.entries(service.environment ?? {})) {
       if (typeof value === "string") continue;
       const target = "urlOf" in value ? value.urlOf : "hostOf" in value ? value.hostOf : value.portOf;
+      const isKnown = context.names.has(target);
+      if (isKnown && (target === service.name || (service.depends_on ?? []).includes(target))) continue;
       const path = [...servicePath(service, "environment"), variable];
-      if (!context.names.has(target)) {
+      if (!isKnown) {
         diagnostics.push(
           at(
             context,

@@ -2,19 +2,17 @@
  * Disk side of sync: compare planned outputs with disk, and write them atomically, confined to
  * the repository root. Nothing is written through a symlink or outside the root.
  */
-import { randomBytes } from "node:crypto";
 import {
-  chmod,
-  lstat,
-  mkdir,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { compareCodeUnits } from "./derive.ts";
 import { IoError } from "./errors.ts";
@@ -32,55 +30,107 @@ export type FileStatus = {
 };
 
 /**
+ * Confines relative output paths to one root. Directories already proven (no symlink on the way,
+ * real path inside the root) are remembered for the run, so a sync of a hundred files in four
+ * directories checks each directory once; the file itself is checked every time.
+ */
+export class Confinement {
+  readonly root: string;
+  readonly #realRoot: string;
+  readonly #provenDirectories = new Set<string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    try {
+      this.#realRoot = realpathSync(this.root);
+    } catch {
+      throw new IoError(`${this.root}: the repository root does not exist`);
+    }
+  }
+
+  /** The absolute target of `path`, or an IoError if it leaves the root or passes a symlink. */
+  resolve(path: string): string {
+    if (isAbsolute(path) || path.split(/[\\/]/).includes("..") || path.includes("\0")) {
+      throw new IoError(`refusing to write ${path}: outside the repository root`);
+    }
+    const target = resolve(this.root, path);
+    const rel = relative(this.root, target);
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+      throw new IoError(`refusing to write ${path}: outside the repository root`);
+    }
+    const directory = dirname(target);
+    if (!this.#provenDirectories.has(directory)) this.#proveDirectory(path, directory);
+    if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new IoError(`refusing to write ${path}: ${rel} is a symlink`);
+    }
+    return target;
+  }
+
+  /** Creates the directory of `target` (after `resolve`) and proves what it created. */
+  makeDirectory(path: string, target: string): void {
+    const directory = dirname(target);
+    if (lstatSync(directory, { throwIfNoEntry: false })?.isDirectory()) return;
+    mkdirSync(directory, { recursive: true });
+    this.#provenDirectories.delete(directory);
+    this.#proveDirectory(path, directory);
+  }
+
+  #proveDirectory(path: string, directory: string): void {
+    let current = this.root;
+    let isMissing = false;
+    for (const part of relative(this.root, directory).split(sep)) {
+      if (part === "") break;
+      current = join(current, part);
+      const info = lstatSync(current, { throwIfNoEntry: false });
+      if (!info) {
+        isMissing = true;
+        break;
+      }
+      if (info.isSymbolicLink()) {
+        throw new IoError(`refusing to write ${path}: ${relative(this.root, current)} is a symlink`);
+      }
+    }
+    let existing = directory;
+    while (!lstatSync(existing, { throwIfNoEntry: false })) existing = dirname(existing);
+    const realParent = realpathSync(existing);
+    if (realParent !== this.#realRoot && !realParent.startsWith(this.#realRoot + sep)) {
+      throw new IoError(`refusing to write ${path}: it resolves outside the repository root`);
+    }
+    if (!isMissing) this.#provenDirectories.add(directory);
+  }
+}
+
+/**
  * Refuses a relative output path that is absolute, climbs out with `..`, or passes through a
  * symlink anywhere below the root. Returns the absolute target.
  */
 export async function resolveConfined(root: string, path: string): Promise<string> {
-  if (isAbsolute(path) || path.split(/[\\/]/).includes("..") || path.includes("\0")) {
-    throw new IoError(`refusing to write ${path}: outside the repository root`);
-  }
-  const absoluteRoot = resolve(root);
-  const target = resolve(absoluteRoot, path);
-  const rel = relative(absoluteRoot, target);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
-    throw new IoError(`refusing to write ${path}: outside the repository root`);
-  }
-  let current = absoluteRoot;
-  for (const part of rel.split(sep)) {
-    current = join(current, part);
-    const info = await lstat(current).catch(() => undefined);
-    if (!info) break;
-    if (info.isSymbolicLink())
-      throw new IoError(`refusing to write ${path}: ${relative(absoluteRoot, current)} is a symlink`);
-  }
-  const realRoot = await realpath(absoluteRoot);
-  let existing = dirname(target);
-  while (!(await stat(existing).catch(() => undefined))) existing = dirname(existing);
-  const realParent = await realpath(existing);
-  if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
-    throw new IoError(`refusing to write ${path}: it resolves outside the repository root`);
-  }
-  return target;
+  return new Confinement(root).resolve(path);
 }
 
-async function readIfExists(path: string): Promise<{ content: string; mode: number } | undefined> {
-  const info = await lstat(path).catch(() => undefined);
+function readIfExists(path: string): { content: string; mode: number } | undefined {
+  const info = lstatSync(path, { throwIfNoEntry: false });
   if (!info) return undefined;
   if (!info.isFile()) throw new IoError(`${path} exists but is not a regular file`);
-  return { content: await readFile(path, "utf8"), mode: info.mode & 0o777 };
+  return { content: readFileSync(path, "utf8"), mode: info.mode & 0o777 };
 }
 
 /** Generated compose files on disk whose stack is gone: recognised by name and header. */
 export async function findOrphans(root: string, outputs: readonly Output[]): Promise<string[]> {
   const planned = new Set(outputs.map((output) => output.path));
   const directory = join(root, OUTPUT_PATHS.composeDir);
-  const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = readdirSync(directory, { withFileTypes: true });
+  } catch {
+    return [];
+  }
   const orphans: string[] = [];
   for (const entry of entries) {
     if (!entry.isFile() || !COMPOSE_FILE_PATTERN.test(entry.name)) continue;
     const path = `${OUTPUT_PATHS.composeDir}/${entry.name}`;
     if (planned.has(path)) continue;
-    const head = (await readFile(join(directory, entry.name), "utf8")).slice(0, 400);
+    const head = readFileSync(join(directory, entry.name), "utf8").slice(0, 400);
     if (head.includes(GENERATED_MARKER)) orphans.push(path);
   }
   return orphans.sort(compareCodeUnits);
@@ -97,10 +147,10 @@ export async function compareOutputs(
   options: CompareOptions = {},
 ): Promise<FileStatus[]> {
   const diffOf = options.withDiff === false ? () => "" : unifiedDiff;
+  const confinement = new Confinement(root);
   const statuses: FileStatus[] = [];
   for (const output of outputs) {
-    const target = await resolveConfined(root, output.path);
-    const existing = await readIfExists(target);
+    const existing = readIfExists(confinement.resolve(output.path));
     if (!existing) {
       statuses.push({
         path: output.path,
@@ -125,10 +175,29 @@ export async function compareOutputs(
     }
   }
   for (const orphan of await findOrphans(root, outputs)) {
-    const content = await readFile(join(root, orphan), "utf8");
+    const content = readFileSync(join(root, orphan), "utf8");
     statuses.push({ path: orphan, state: "orphaned", diff: diffOf(content, "", orphan) });
   }
   return statuses.sort((a, b) => compareCodeUnits(a.path, b.path));
+}
+
+function temporaryName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return `.${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}.tmp`;
+}
+
+function writeConfined(confinement: Confinement, path: string, content: string, mode: number): void {
+  const target = confinement.resolve(path);
+  confinement.makeDirectory(path, target);
+  const temporary = join(dirname(target), temporaryName());
+  try {
+    writeFileSync(temporary, content, { mode, flag: "wx" });
+    chmodSync(temporary, mode);
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** Writes to a temporary file in the same directory, then renames it over the target. */
@@ -138,18 +207,7 @@ export async function writeFileAtomic(
   content: string,
   mode = 0o644,
 ): Promise<void> {
-  const target = await resolveConfined(root, path);
-  await mkdir(dirname(target), { recursive: true });
-  await resolveConfined(root, path);
-  const temporary = join(dirname(target), `.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(temporary, content, { mode, flag: "wx" });
-    await chmod(temporary, mode);
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  writeConfined(new Confinement(root), path, content, mode);
 }
 
 /**
@@ -162,18 +220,19 @@ export async function applyOutputs(
   statuses: readonly FileStatus[],
 ): Promise<void> {
   const byPath = new Map(outputs.map((output) => [output.path, output]));
-  for (const status of statuses) await resolveConfined(root, status.path);
+  const confinement = new Confinement(root);
+  for (const status of statuses) confinement.resolve(status.path);
   for (const status of statuses) {
     if (status.state === "orphaned") {
-      await rm(await resolveConfined(root, status.path));
+      rmSync(confinement.resolve(status.path));
       continue;
     }
     const output = byPath.get(status.path);
     if (!output) continue;
     if (status.isModeOnly) {
-      await chmod(await resolveConfined(root, status.path), output.mode);
+      chmodSync(confinement.resolve(status.path), output.mode);
     } else if (status.state === "stale" || status.state === "missing") {
-      await writeFileAtomic(root, output.path, output.content, output.mode);
+      writeConfined(confinement, output.path, output.content, output.mode);
     }
   }
 }

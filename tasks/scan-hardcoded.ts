@@ -4,9 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { isatty } from "node:tty";
 import { EXIT, parseChoice, parseFlags, settle } from "../lib/cli.ts";
-import { createColors, shouldUseColor } from "../lib/colors.ts";
+import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
@@ -343,7 +342,7 @@ async function main(argv: string[]): Promise<number> {
     });
     await writeOut(`${JSON.stringify(log, null, 2)}\n`);
   } else {
-    const isColor = shouldUseColor({ isTTY: isatty(1) }, process.env);
+    const isColor = await shouldColorStdout(process.env);
     await writeOut(formatScanReport(report, { isColor, isWarn }));
   }
   if (report.baselineWritten || isWarn) return EXIT.ok;

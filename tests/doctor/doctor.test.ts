@@ -117,7 +117,7 @@ describe("ports:doctor against real loopback listeners", () => {
   test("an unknown flag is a usage error", () => {
     const result = runTask("doctor", ["--jsn"]);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^doctor: Unknown option '--jsn'.*; see --help\n$/);
+    expect(result.stderr).toMatch(/^doctor: unknown option --jsn \(did you mean --json\?\); see --help\n$/);
     expect(result.exitCode).toBe(2);
   });
 });

@@ -209,7 +209,7 @@ describe("tasks/health.ts", () => {
       'health: --timeout must be a whole number of milliseconds between 1 and 600000, got "soon"',
     ],
     [["--env-file", "missing.env"], "health: missing.env: cannot read the env file (ENOENT)"],
-    [["--colour"], "health: Unknown option '--colour'; see --help"],
+    [["--colour"], "health: unknown option --colour; see --help"],
   ])("usage error %j exits 2 with one line", async (args, message) => {
     const result = await runHealth(["--registry", FIXTURE, ...args]);
     expect({ stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode }).toEqual({

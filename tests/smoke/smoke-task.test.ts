@@ -80,7 +80,7 @@ describe("tasks/smoke-mtproto.ts flags", () => {
   });
 
   test.each([
-    [["--offline"], "smoke-mtproto: Unknown option '--offline'; see --help"],
+    [["--offline"], "smoke-mtproto: unknown option --offline; see --help"],
     [["--timeout", "0"], 'smoke-mtproto: --timeout must be whole seconds between 1 and 3600, got "0"'],
   ])("usage error %j exits 2 with one line and starts nothing", async (args, message) => {
     const result = await runSmoke(args, { PATH: binDir });

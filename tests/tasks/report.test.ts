@@ -164,7 +164,7 @@ describe("report", () => {
     ]);
     expect(runTask("report", ["--jsn"])).toEqual({
       stdout: "",
-      stderr: "report: Unknown option '--jsn'; see --help\n",
+      stderr: "report: unknown option --jsn (did you mean --json?); see --help\n",
       exitCode: 2,
     });
   });

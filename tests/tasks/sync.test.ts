@@ -368,7 +368,7 @@ describe("flags", () => {
   test("an unknown flag is a usage error", () => {
     expect(runTask("sync", ["--chek"])).toEqual({
       stdout: "",
-      stderr: "sync: Unknown option '--chek'; see --help\n",
+      stderr: "sync: unknown option --chek (did you mean --check?); see --help\n",
       exitCode: 2,
     });
   });

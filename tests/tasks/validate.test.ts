@@ -168,7 +168,7 @@ describe("validate", () => {
     });
     expect(runTask("validate", ["--registry"])).toEqual({
       stdout: "",
-      stderr: "validate: Option '--registry <value>' argument missing; see --help\n",
+      stderr: "validate: --registry needs a value; see --help\n",
       exitCode: 2,
     });
   });
