@@ -3,7 +3,8 @@
  * Every generator and checker reads them from here, so `.env.shared`, compose files, the
  * health script, the docs page and the scanner can never disagree.
  */
-import { type Protocol, RANGE_PATTERN, type Registry, type Service } from "./schema.ts";
+import { type Protocol, RANGE_PATTERN } from "./registry-constants.ts";
+import type { Registry, Service } from "./schema.ts";
 
 export const LINUX_EPHEMERAL = { min: 32768, max: 60999 } as const;
 /** The name a container uses to reach a service that runs natively on the host. */

@@ -10,7 +10,7 @@
  * the careful path, which produces every positioned diagnostic. Tests hold both paths to the same
  * data and the same verdict.
  */
-import { RESERVED_NAMES } from "./schema.ts";
+import { RESERVED_NAMES } from "./registry-constants.ts";
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /** Control characters, tabs, CR, BOM and Unicode line separators: left to the careful path. */

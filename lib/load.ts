@@ -17,7 +17,7 @@ import {
 } from "./diagnostics.ts";
 import { IoError } from "./errors.ts";
 import { readPlainFast } from "./load-fast.ts";
-import { isAbsolutePath, relativePath } from "./paths.ts";
+import { displayPath } from "./paths.ts";
 import {
   KNOWN_KEYS,
   RESERVED_NAMES,
@@ -29,7 +29,7 @@ import {
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_DEPTH = 32;
-export const DEFAULT_REGISTRY_PATH = "config/ports/registry.yaml";
+export { DEFAULT_REGISTRY_PATH, displayPath } from "./paths.ts";
 
 let yamlModule: typeof Yaml | undefined;
 /** `yaml` is loaded only when the careful path runs: importing it is most of a clean run's start-up. */
@@ -101,11 +101,6 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
     );
   }
   return parseRegistry(source, file);
-}
-
-export function displayPath(path: string, root: string): string {
-  const rel = relativePath(root, path);
-  return rel && !isAbsolutePath(rel) ? rel.split("\\").join("/") : path;
 }
 
 function emptyResult(file: string, source: string, diagnostics: Diagnostic[]): ParsedRegistry {

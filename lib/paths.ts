@@ -45,3 +45,11 @@ export function relativePath(from: string, to: string): string {
   }
   return [...Array(fromParts.length - common).fill(".."), ...toParts.slice(common)].join("/");
 }
+
+export const DEFAULT_REGISTRY_PATH = "config/ports/registry.yaml";
+
+/** Path as shown in messages: relative to the root (with forward slashes) when inside it. */
+export function displayPath(path: string, root: string): string {
+  const rel = relativePath(root, path);
+  return rel && !isAbsolutePath(rel) ? rel.split("\\").join("/") : path;
+}

@@ -4,24 +4,27 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import * as v from "valibot";
+import type * as Valibot from "valibot";
 import { ConfigError, IoError } from "./errors.ts";
 import { DEFAULT_MIN_PORT } from "./scan-index.ts";
 
 export const DEFAULT_SCAN_CONFIG_PATH = "config/ports/scan.yaml";
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-const ignoreEntrySchema = v.strictObject({
-  path: v.pipe(v.string("must be a glob string"), v.minLength(1, "must not be empty")),
-  reason: v.pipe(v.string("must be a string"), v.minLength(3, "must say why (at least 3 characters)")),
-});
-
-const scanConfigSchema = v.strictObject({
-  ignore: v.optional(v.array(ignoreEntrySchema, "must be a list of { path, reason }")),
-  minPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
-  maxFileBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
-  baseline: v.optional(v.pipe(v.string(), v.minLength(1))),
-});
+/** Built on first use: a scan without a settings file never loads valibot. */
+function createScanConfigSchema() {
+  const v = require("valibot") as typeof Valibot;
+  const ignoreEntrySchema = v.strictObject({
+    path: v.pipe(v.string("must be a glob string"), v.minLength(1, "must not be empty")),
+    reason: v.pipe(v.string("must be a string"), v.minLength(3, "must say why (at least 3 characters)")),
+  });
+  return v.strictObject({
+    ignore: v.optional(v.array(ignoreEntrySchema, "must be a list of { path, reason }")),
+    minPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
+    maxFileBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024))),
+    baseline: v.optional(v.pipe(v.string(), v.minLength(1))),
+  });
+}
 
 export type ScanConfig = {
   /** Path as written in messages, or undefined when the file does not exist. */
@@ -41,7 +44,8 @@ export function parseScanConfig(source: string, file: string): ScanConfig {
   } catch (error) {
     throw new ConfigError(`${file}: ${(error as Error).message.split("\n")[0] ?? "invalid YAML"}`);
   }
-  const parsed = v.safeParse(scanConfigSchema, data ?? {});
+  const v = require("valibot") as typeof Valibot;
+  const parsed = v.safeParse(createScanConfigSchema(), data ?? {});
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const where = issue.path?.map((item) => String(item.key)).join(".") ?? "(root)";

@@ -7,7 +7,7 @@
  * must stay inside the root, FIFOs and devices are skipped without blocking (O_NONBLOCK, then fstat),
  * and files over the size cap or with a NUL byte in their first 8 KB are skipped and counted.
  */
-import { constants, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { IoError, UsageError } from "./errors.ts";
 
@@ -148,7 +148,6 @@ export type SkipReason =
 export type ReadResult = { text: string } | { skip: SkipReason };
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-const READ_OPTIONS = { flag: OPEN_FLAGS, encoding: "utf8" } as const;
 
 export function hasNulByte(bytes: Uint8Array): boolean {
   const probe = bytes.length > BINARY_PROBE_BYTES ? bytes.subarray(0, BINARY_PROBE_BYTES) : bytes;
@@ -173,34 +172,47 @@ export function createReader(root: string, maxFileBytes: number) {
     directoryInside.set(directory, inside);
     return inside;
   };
+  // One buffer for every file: it grows up to the size cap plus one byte, never beyond.
+  let bytes = Buffer.allocUnsafe(Math.min(256 * 1024, maxFileBytes + 1));
+  const classifyOdd = (fd: number, isEmpty: boolean): ReadResult => {
+    if (!fstatSync(fd).isFile()) return { skip: "special" };
+    return isEmpty ? { text: "" } : { skip: "too-large" };
+  };
   return (path: string): ReadResult => {
     if (!isInside(path.slice(0, path.lastIndexOf("/") + 1))) return { skip: "outside-root" };
-    const absolute = prefix + path;
-    let text: string;
+    let fd: number;
     try {
-      // One call: O_NOFOLLOW refuses a symlink, O_NONBLOCK keeps a FIFO from blocking.
-      text = readFileSync(absolute, READ_OPTIONS);
+      // O_NOFOLLOW refuses a symlink, O_NONBLOCK keeps a FIFO from blocking.
+      fd = openSync(prefix + path, OPEN_FLAGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ELOOP" || code === "EMLINK") return { skip: "symlink" };
-      if (code === "EISDIR" || code === "EAGAIN" || code === "ENXIO") return { skip: "special" };
+      if (code === "ENXIO") return { skip: "special" };
       return { skip: "unreadable" };
     }
-    if (text.length === 0) {
-      try {
-        if (!lstatSync(absolute).isFile()) return { skip: "special" };
-      } catch {
-        return { skip: "unreadable" };
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === bytes.length) {
+          if (length > maxFileBytes) break;
+          const grown = Buffer.allocUnsafe(Math.min(bytes.length * 2, maxFileBytes + 1));
+          bytes.copy(grown, 0, 0, length);
+          bytes = grown;
+        }
+        const count = readSync(fd, bytes, length, bytes.length - length, null);
+        if (count === 0) break;
+        length += count;
       }
+      if (length === 0 || length > maxFileBytes) return classifyOdd(fd, length === 0);
+      if (hasNulByte(bytes.subarray(0, length))) return { skip: "binary" };
+      return { text: bytes.toString("utf8", 0, length) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EISDIR" || code === "EAGAIN") return { skip: "special" };
+      return { skip: "unreadable" };
+    } finally {
+      closeSync(fd);
     }
-    if (
-      text.length > maxFileBytes ||
-      (text.length > maxFileBytes / 4 && Buffer.byteLength(text) > maxFileBytes)
-    ) {
-      return { skip: "too-large" };
-    }
-    if (hasNulCharacter(text)) return { skip: "binary" };
-    return { text };
   };
 }
 

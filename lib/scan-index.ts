@@ -4,8 +4,9 @@
  * thread as it is.
  */
 import { containerPortOf, deriveEnvNames } from "./derive.ts";
+import { PORT_MIN } from "./registry-constants.ts";
 import type { IndexedService, PortIndex } from "./scan-findings.ts";
-import { PORT_MIN, type Registry } from "./schema.ts";
+import type { Registry } from "./schema.ts";
 
 /** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */
 export const DEFAULT_MIN_PORT = PORT_MIN;

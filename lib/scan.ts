@@ -125,7 +125,7 @@ export function isGeneratedSource(text: string): boolean {
  * position in constant time, so the scan is linear in the text length.
  */
 const ANCHORS =
-  /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]["']?\d)/g;
+  /(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1?\]|host\.docker\.internal)(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]["']?\d)/g;
 
 /** `PORT`, `API_PORT`, `PORT_HTTP`, `port`, `httpPort`: a port name, not `REPORT_TIMEOUT`. */
 const PORT_NAME = /(?:^|_)(?:PORT|port)(?:_|$)|[a-z0-9]Port(?:[A-Z_]|$)|^Port$/;

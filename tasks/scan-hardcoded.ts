@@ -8,7 +8,7 @@ import { EXIT, parseChoice, parseFlags, settle } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
-import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
+import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/paths.ts";
 import { ALLOW_MARKERS, classifyPath, type Finding } from "../lib/scan.ts";
 import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
 import {
@@ -32,7 +32,6 @@ import {
 import type { PortIndex } from "../lib/scan-findings.ts";
 import { createPortIndex } from "../lib/scan-index.ts";
 import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
-import { validateRegistryFile } from "../lib/validate.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 export const FORMATS = ["text", "json", "sarif"] as const;
@@ -121,6 +120,8 @@ async function loadIndex(
     if (registryPath !== undefined) throw new IoError(`${registryPath}: no such registry file`);
     return { index: createPortIndex(undefined), registry: { file, status: "missing", services: 0 } };
   }
+  // The schema and rules load only when there is a registry to check.
+  const { validateRegistryFile } = await import("../lib/validate.ts");
   const result = await validateRegistryFile(absolute, root);
   const status: RegistryStatus = result.registry ? "valid" : "invalid";
   return {
@@ -138,25 +139,32 @@ function compareFindings(a: Finding, b: Finding): number {
 export async function run(options: ScanOptions): Promise<ScanReport> {
   const root = resolve(options.root);
   const cwd = options.cwd ? resolve(options.cwd) : root;
-  const config = loadScanConfig(root, options.configPath);
-  const skipped = emptySkipped();
-  // List first: a long list starts the second scanning thread, whose start-up then overlaps the
-  // registry load.
-  let discovery: ScanReport["discovery"] = "staged";
-  let paths: string[] = [];
-  if (!options.isStaged) {
-    const listed = await listCandidates(root);
-    paths = listed.paths;
-    discovery = listed.discovery;
-    if (options.paths && options.paths.length > 0) {
-      const selected = selectPaths(root, cwd, options.paths, listed.paths);
-      skipped["outside-root"] += selected.outside.length;
-      paths = selected.paths;
-      discovery = "paths";
-    }
-  }
-  const worker = paths.length >= PARALLEL_THRESHOLD ? startScanWorker() : undefined;
+  // A whole-tree scan starts the second scanning thread first, so its start-up overlaps the
+  // listing and the registry load; a short list terminates it unused.
+  const isWholeTree = !options.isStaged && !(options.paths && options.paths.length > 0);
+  let worker = isWholeTree ? startScanWorker() : undefined;
   try {
+    const config = loadScanConfig(root, options.configPath);
+    const skipped = emptySkipped();
+    let discovery: ScanReport["discovery"] = "staged";
+    let paths: string[] = [];
+    if (!options.isStaged) {
+      const listed = await listCandidates(root);
+      paths = listed.paths;
+      discovery = listed.discovery;
+      if (options.paths && options.paths.length > 0) {
+        const selected = selectPaths(root, cwd, options.paths, listed.paths);
+        skipped["outside-root"] += selected.outside.length;
+        paths = selected.paths;
+        discovery = "paths";
+      }
+    }
+    if (paths.length < PARALLEL_THRESHOLD) {
+      worker?.terminate();
+      worker = undefined;
+    } else {
+      worker ??= startScanWorker();
+    }
     const { index, registry } = await loadIndex(root, options.registryPath);
     const isIgnored = createIgnoreFilter(config.ignore.map((entry) => entry.path));
     const baselinePath = options.baselinePath ?? config.baseline;

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createReader } from "../../lib/scan-files.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
 import { createGitRepo, createTempRoot, git, REGISTRY, removeTempRoots, runScan } from "./support.ts";
 
@@ -110,5 +111,31 @@ describe("special, binary and large files", () => {
       stderr: "",
       exitCode: 1,
     });
+  });
+});
+
+describe("the file reader", () => {
+  test("reads files of any size up to the cap exactly, and classifies the rest", () => {
+    const root = createTempRoot();
+    const cap = 2 * 1024 * 1024;
+    const large = `${"x".repeat(700 * 1024)}\ncurl localhost:4010 # é 日本\n`;
+    writeFileSync(join(root, "large.sh"), large);
+    writeFileSync(join(root, "at-cap.sh"), "y".repeat(cap));
+    writeFileSync(join(root, "over-cap.sh"), "z".repeat(cap + 1));
+    writeFileSync(join(root, "empty.sh"), "");
+    writeFileSync(join(root, "nul-late.json"), `${"a".repeat(9000)}\0`);
+    mkdirSync(join(root, "dir.sh"));
+    const read = createReader(root, cap);
+    expect(read("large.sh")).toEqual({ text: large });
+    expect(read("at-cap.sh")).toEqual({ text: "y".repeat(cap) });
+    expect(read("over-cap.sh")).toEqual({ skip: "too-large" });
+    expect(read("empty.sh")).toEqual({ text: "" });
+    // Only the first 8 KB decide "binary", as for git.
+    expect(read("nul-late.json")).toEqual({ text: `${"a".repeat(9000)}\0` });
+    expect(read("dir.sh")).toEqual({ skip: "special" });
+    expect(read("missing.sh")).toEqual({ skip: "unreadable" });
+    // The buffer is shared: a short file after a long one holds only its own bytes.
+    writeFileSync(join(root, "short.sh"), "curl localhost:4007\n");
+    expect(read("short.sh")).toEqual({ text: "curl localhost:4007\n" });
   });
 });
