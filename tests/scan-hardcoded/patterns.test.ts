@@ -6,10 +6,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { parseRegistry } from "../../lib/load.ts";
 import { GENERATED_MARKER as RENDER_MARKER } from "../../lib/render.ts";
 import {
   classifyPath,
+  collectAnchors,
   type FileKind,
   GENERATED_MARKER,
   isGeneratedSource,
@@ -326,5 +328,57 @@ describe("files and compose", () => {
       "    ports: *ports",
     ].join("\n");
     expect(matchComposeDrift(text, index)).toEqual(matchComposeDriftPrecisely(text, index));
+  });
+});
+
+describe("anchors", () => {
+  /** The specification: one combined pattern, scanned left to right. */
+  const COMBINED =
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]["']?\d)/g;
+  const FRAGMENTS = [
+    "localhost",
+    "127.0.0.1",
+    "0.0.0.0",
+    "[::]",
+    "[::1]",
+    "host.docker.internal",
+    ":",
+    "4007",
+    "1",
+    "0",
+    "port",
+    "Port",
+    "PORT",
+    "API_",
+    "env",
+    ".",
+    '["',
+    "-p",
+    "--publish",
+    "-",
+    " ",
+    "\t",
+    "=",
+    "||",
+    "??",
+    '"',
+    "'",
+    "]",
+    "x",
+    "\n",
+  ];
+
+  test("property: the split passes find exactly the anchors of one combined pattern", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }), (parts) => {
+        const text = parts.join("");
+        const expected = [...text.matchAll(COMBINED)].map((found) => ({
+          start: found.index,
+          anchor: found[0],
+        }));
+        expect(collectAnchors(text)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
