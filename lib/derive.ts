@@ -61,15 +61,35 @@ export type EnvNames = {
   gatewayUrl?: string;
 };
 
+type CachedEnvNames = { name: string; exposure: unknown; hasGateway: boolean; names: EnvNames };
+const envNameCache = new WeakMap<object, CachedEnvNames>();
+
+/** The variable names of a service (remembered per service object; do not mutate the result). */
 export function deriveEnvNames(
   service: Pick<Service, "name" | "exposure">,
   registry?: Pick<Registry, "gatewayUrl">,
 ): EnvNames {
+  const hasGateway = Boolean(registry?.gatewayUrl);
+  const cached = envNameCache.get(service);
+  if (
+    cached &&
+    cached.name === service.name &&
+    cached.exposure === service.exposure &&
+    cached.hasGateway === hasGateway
+  ) {
+    return cached.names;
+  }
+  const names = computeEnvNames(service, hasGateway);
+  envNameCache.set(service, { name: service.name, exposure: service.exposure, hasGateway, names });
+  return names;
+}
+
+function computeEnvNames(service: Pick<Service, "name" | "exposure">, hasGateway: boolean): EnvNames {
   const prefix = toEnvPrefix(service.name);
   const names: EnvNames = { port: `${prefix}_PORT`, host: `${prefix}_HOST`, url: `${prefix}_URL` };
   if (service.exposure === "gateway") {
     names.gatewayPath = `${prefix}_GATEWAY_PATH`;
-    if (registry?.gatewayUrl) names.gatewayUrl = `${prefix}_GATEWAY_URL`;
+    if (hasGateway) names.gatewayUrl = `${prefix}_GATEWAY_URL`;
   }
   return names;
 }

@@ -24,6 +24,9 @@ const NUMBER_LIKE =
   /^[-+]?(?:[0-9][0-9_:]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|0[xXoObB][0-9a-fA-F_]+|\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
 const KEYWORD_LIKE =
   /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~)$/;
+const KEYWORD_FIRST = new Set([..."yYnNoOTFN~"].map((char) => char.charCodeAt(0)));
+/** What a one-line plain scalar may not hold: `: `, a trailing `:`, flow brackets. */
+const PLAIN_TROUBLE = /: |:$|[[\]{}]/;
 /** Reserved names, and keys YAML reads as booleans or null (the careful path rejects those keys). */
 const RESERVED = new Set<string>(RESERVED_NAMES);
 const NON_STRING_KEY = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/;
@@ -38,29 +41,46 @@ type Declined = typeof DECLINE;
 type Mapping = Record<string, unknown>;
 type Frame = { indent: number; node: Mapping | unknown[]; isSequence: boolean };
 
+/**
+ * Accepted keys, by their text: registries repeat a few dozen keys thousands of times, and one
+ * lookup here is cheaper than the pattern tests (and the later property operations get a
+ * canonical string).
+ */
+const acceptedKeys = new Map<string, string>();
+
 function isAcceptableKey(key: string, mapping: Mapping): boolean {
-  return (
-    KEY.test(key) &&
-    !RESERVED.has(key) &&
-    !NON_STRING_KEY.test(key) &&
-    !KEYWORD_LIKE.test(key) &&
-    !Object.hasOwn(mapping, key)
-  );
+  return acceptKey(key, mapping) !== undefined;
+}
+
+/** The canonical key string, or undefined when the key is not plain or already in `mapping`. */
+function acceptKey(key: string, mapping: Mapping): string | undefined {
+  let canonical = acceptedKeys.get(key);
+  if (canonical === undefined) {
+    if (!KEY.test(key) || RESERVED.has(key) || NON_STRING_KEY.test(key) || KEYWORD_LIKE.test(key)) {
+      return undefined;
+    }
+    canonical = key;
+    if (acceptedKeys.size < 4096) acceptedKeys.set(key, canonical);
+  }
+  return Object.hasOwn(mapping, canonical) ? undefined : canonical;
 }
 
 /** A plain scalar on one line, without its trailing comment: string, integer, boolean or null. */
 function readPlain(text: string, isFlow: boolean): unknown {
-  if (text === "" || INDICATOR_START.test(text) || text.includes(": ") || text.endsWith(":")) {
-    return DECLINE;
-  }
-  if (/[[\]{}]/.test(text)) return DECLINE;
+  if (text === "" || INDICATOR_START.test(text) || PLAIN_TROUBLE.test(text)) return DECLINE;
   if (text.includes(" ")) return isFlow ? DECLINE : text;
   if (text.charCodeAt(0) === 34 || text.charCodeAt(0) === 39) return DECLINE;
   if (text === "true") return true;
   if (text === "false") return false;
   if (text === "null") return null;
-  if (KEYWORD_LIKE.test(text)) return DECLINE;
-  if (NUMBER_LIKE.test(text)) return PLAIN_DECIMAL_INTEGER.test(text) ? Number(text) : DECLINE;
+  const first = text.charCodeAt(0);
+  // Only tokens starting with a digit, a sign or a dot can read as numbers; only these letters
+  // (and ~) start a YAML 1.1 keyword.
+  if ((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46) {
+    if (NUMBER_LIKE.test(text)) return PLAIN_DECIMAL_INTEGER.test(text) ? Number(text) : DECLINE;
+  } else if (KEYWORD_FIRST.has(first) && KEYWORD_LIKE.test(text)) {
+    return DECLINE;
+  }
   return text;
 }
 
@@ -159,41 +179,43 @@ export function readPlainFast(source: string): Mapping | undefined {
   /** A `key:` with nothing after it: a nested block follows, or the value is null. */
   let pending: { mapping: Mapping; key: string; indent: number } | undefined;
 
-  /** `key: value` or `key:` in the mapping at the top of `frames`. */
-  const readEntry = (mapping: Mapping, text: string, indent: number): boolean => {
-    const colon = text.indexOf(":");
-    if (colon <= 0) return false;
-    const key = text.slice(0, colon);
-    if (!isAcceptableKey(key, mapping)) return false;
-    if (colon + 1 < text.length && text.charCodeAt(colon + 1) !== 32) return false;
-    const rest = text.slice(colon + 1).trimStart();
+  /** `key: value` or `key:` at `from` (up to `to`) in the mapping at the top of `frames`. */
+  const readEntry = (mapping: Mapping, from: number, to: number, indent: number): boolean => {
+    const colon = source.indexOf(":", from);
+    if (colon <= from || colon >= to) return false;
+    const key = acceptKey(source.slice(from, colon), mapping);
+    if (key === undefined) return false;
+    let valueAt = colon + 1;
+    if (valueAt < to && source.charCodeAt(valueAt) !== 32) return false;
+    while (valueAt < to && source.charCodeAt(valueAt) === 32) valueAt++;
     mapping[key] = null;
-    if (rest === "" || rest.charCodeAt(0) === 35) {
+    if (valueAt === to || source.charCodeAt(valueAt) === 35) {
       pending = { mapping, key, indent };
       return true;
     }
-    const value = readValue(rest);
+    const value = readValue(source.slice(valueAt, to));
     if (value === DECLINE) return false;
     mapping[key] = value;
     return true;
   };
 
-  let start = 0;
-  while (start < source.length) {
-    let end = source.indexOf("\n", start);
-    if (end < 0) end = source.length;
-    const line = source.slice(start, end);
-    start = end + 1;
-    let col = 0;
-    while (line.charCodeAt(col) === 32) col++;
-    if (col === line.length || line.charCodeAt(col) === 35) continue; // blank or comment
-    const text = col === 0 ? line.trimEnd() : line.slice(col).trimEnd();
-    const isItem = text.charCodeAt(0) === 45 && (text.length === 1 || text.charCodeAt(1) === 32);
+  let lineStart = 0;
+  while (lineStart < source.length) {
+    let lineEnd = source.indexOf("\n", lineStart);
+    if (lineEnd < 0) lineEnd = source.length;
+    let at = lineStart;
+    while (source.charCodeAt(at) === 32) at++;
+    const col = at - lineStart;
+    lineStart = lineEnd + 1;
+    if (at === lineEnd || source.charCodeAt(at) === 35) continue; // blank or comment
+    let to = lineEnd;
+    while (source.charCodeAt(to - 1) === 32) to--;
+    const isItem = source.charCodeAt(at) === 45 && (at + 1 === to || source.charCodeAt(at + 1) === 32);
 
     if (frames.length === 0) {
       if (col !== 0 || isItem) return undefined;
       frames.push({ indent: 0, node: root, isSequence: false });
-      if (!readEntry(root, text, 0)) return undefined;
+      if (!readEntry(root, at, to, 0)) return undefined;
       continue;
     }
 
@@ -209,21 +231,23 @@ export function readPlainFast(source: string): Mapping | undefined {
       }
       const top = frames.at(-1) as Frame;
       if (!top.isSequence || top.indent !== col) return undefined;
-      let itemCol = col + 1;
-      while (text.charCodeAt(itemCol - col) === 32) itemCol++;
-      const content = text.slice(itemCol - col);
-      if (content === "" || content.charCodeAt(0) === 35) return undefined;
-      if (content.charCodeAt(0) === 45 && (content.length === 1 || content.charCodeAt(1) === 32)) {
+      let content = at + 1;
+      while (content < to && source.charCodeAt(content) === 32) content++;
+      if (content === to) return undefined; // "-" alone: a nested block follows
+      const first = source.charCodeAt(content);
+      if (first === 35) return undefined;
+      if (first === 45 && (content + 1 === to || source.charCodeAt(content + 1) === 32)) {
         return undefined; // "- - x"
       }
       const sequence = top.node as unknown[];
-      if (/^[^\s:"'[\]{},#]+:(?: |$)/.test(content)) {
+      if (isKeyAt(source, content, to)) {
         const mapping: Mapping = {};
         sequence.push(mapping);
+        const itemCol = content - (at - col);
         frames.push({ indent: itemCol, node: mapping, isSequence: false });
-        if (!readEntry(mapping, content, itemCol)) return undefined;
+        if (!readEntry(mapping, content, to, itemCol)) return undefined;
       } else {
-        const value = readValue(content);
+        const value = readValue(source.slice(content, to));
         if (value === DECLINE) return undefined;
         sequence.push(value);
       }
@@ -242,11 +266,34 @@ export function readPlainFast(source: string): Mapping | undefined {
         top = frames.at(-1) as Frame;
       }
       if (top.isSequence || top.indent !== col) return undefined;
-      if (!readEntry(top.node as Mapping, text, col)) return undefined;
+      if (!readEntry(top.node as Mapping, at, to, col)) return undefined;
     }
     if (frames.length > MAX_FAST_DEPTH) return undefined;
   }
   return frames.length === 0 ? undefined : root;
+}
+
+/** True when `from` starts `key:` followed by a space or the end: a mapping inside a list item. */
+function isKeyAt(source: string, from: number, to: number): boolean {
+  for (let at = from; at < to; at++) {
+    const code = source.charCodeAt(at);
+    if (code === 58) return at > from && (at + 1 === to || source.charCodeAt(at + 1) === 32);
+    // whitespace, quotes, brackets, braces, comma and # end a plain key
+    if (
+      code === 32 ||
+      code === 34 ||
+      code === 39 ||
+      code === 91 ||
+      code === 93 ||
+      code === 123 ||
+      code === 125 ||
+      code === 44 ||
+      code === 35
+    ) {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** True when the fast path can read the file (see `readPlainFast`). */

@@ -405,9 +405,7 @@ export function planHealthChecks(registry: Registry): HealthCheckPlan[] {
   return sortedStacks(registry).flatMap((stack) =>
     servicesOfStack(registry, stack).map((service): HealthCheckPlan => {
       const isHttp = HTTP_PROTOCOLS.includes(service.protocol);
-      const network = isContainer(service)
-        ? endpointOf(service, "container")
-        : endpointOf(service, "container");
+      const network = endpointOf(service, "container");
       return {
         kind: isHttp ? "http" : "tcp",
         scheme: service.protocol === "https" ? "https" : "http",
@@ -440,20 +438,27 @@ export function sortKeysDeep(value: unknown): unknown {
 }
 
 export function buildIndex(registry: Registry, registryFile: string) {
-  return {
-    _generated: `${headerText(registryFile)} Regenerate with: ${REGENERATE_COMMAND}`,
-    ...(sortKeysDeep({
-      version: registry.version,
-      lastUpdated: registry.lastUpdated,
-      gatewayUrl: registry.gatewayUrl,
-      ranges: registry.ranges,
-      networks: registry.networks,
-      services: servicesByName(registry).map((service) => ({
-        ...service,
-        env: deriveEnvNames(service, registry),
-      })),
-    }) as object),
-  };
+  const top = sortKeysDeep({
+    version: registry.version,
+    lastUpdated: registry.lastUpdated,
+    gatewayUrl: registry.gatewayUrl,
+    ranges: registry.ranges,
+    networks: registry.networks,
+    services: [],
+  }) as Record<string, unknown>;
+  // Services one by one: their keys sorted once each, nested values by sortKeysDeep.
+  top.services = servicesByName(registry).map((service) => {
+    const keys = Object.keys(service);
+    keys.push("env");
+    keys.sort();
+    const entry: Record<string, unknown> = {};
+    for (const key of keys) {
+      const value = key === "env" ? deriveEnvNames(service, registry) : service[key as keyof Service];
+      entry[key] = value !== null && typeof value === "object" ? sortKeysDeep(value) : value;
+    }
+    return entry;
+  });
+  return { _generated: `${headerText(registryFile)} Regenerate with: ${REGENERATE_COMMAND}`, ...top };
 }
 
 export function buildJsonSchema(registryFile: string): Record<string, unknown> {

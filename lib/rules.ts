@@ -21,7 +21,7 @@ import {
   suggestClosest,
 } from "./diagnostics.ts";
 import type { ParsedRegistry, PartialRegistry, PartialService, Path } from "./load.ts";
-import { PORT_MAX, PORT_MIN } from "./schema.ts";
+import { PORT_MAX, PORT_MIN, type Service } from "./schema.ts";
 
 export type RuleContext = {
   file: string;
@@ -544,7 +544,7 @@ export const checkEnvNameCollisions: Rule = (context) => {
   for (const service of context.registry.services) {
     if (service.name === undefined || seenNames.has(service.name)) continue; // name-duplicate covers it
     seenNames.add(service.name);
-    const names = deriveEnvNames({ name: service.name, exposure: service.exposure }, context.registry);
+    const names = deriveEnvNames(service as Pick<Service, "name" | "exposure">, context.registry);
     for (const variable of Object.values(names)) {
       const owner = owners.get(variable);
       if (owner === undefined) {

@@ -1,0 +1,12 @@
+const t0 = performance.now();
+const { validateRegistryFile } = await import("./lib/validate.ts");
+const { renderAll } = await import("./lib/render.ts");
+const { applyOutputs, compareOutputs } = await import("./lib/write.ts");
+let t = performance.now();
+console.log("imports", (t - t0).toFixed(1));
+const lap = (l: string) => { const n = performance.now(); console.log(l, (n - t).toFixed(1)); t = n; };
+const root = process.argv[2];
+const v = await validateRegistryFile(`${root}/config/ports/registry.yaml`, root); lap("validate");
+const outputs = renderAll(v.registry!, { registryFile: "config/ports/registry.yaml" }); lap("render");
+const statuses = await compareOutputs(root, outputs, { withDiff: false }); lap("compare");
+await applyOutputs(root, outputs, statuses.filter((s) => s.state !== "unchanged")); lap("apply");
