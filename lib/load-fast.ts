@@ -10,6 +10,7 @@
  * the careful path, which produces every positioned diagnostic. Tests hold both paths to the same
  * data and the same verdict.
  */
+import { skipOptimizingCompiler } from "./jit.ts";
 import { RESERVED_NAMES } from "./registry-constants.ts";
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -47,10 +48,6 @@ type Frame = { indent: number; node: Mapping | unknown[]; isSequence: boolean };
  * canonical string).
  */
 const acceptedKeys = new Map<string, string>();
-
-function isAcceptableKey(key: string, mapping: Mapping): boolean {
-  return acceptKey(key, mapping) !== undefined;
-}
 
 /** The canonical key string, or undefined when the key is not plain or already in `mapping`. */
 function acceptKey(key: string, mapping: Mapping): string | undefined {
@@ -113,43 +110,51 @@ function readFlowScalar(item: string): unknown {
 /** A flow collection on one line, one level deep, followed by nothing or a comment. */
 function readFlow(text: string): unknown {
   const isMapping = text.charCodeAt(0) === 123;
-  const close = isMapping ? "}" : "]";
+  const items = splitFlowItems(text, isMapping ? 125 : 93);
+  if (items === DECLINE) return DECLINE;
+  return isMapping ? readFlowMapping(items) : readFlowSequence(items);
+}
+
+/** The trimmed items between the brackets (none for `[]`), or DECLINE for nesting or a bad tail. */
+function splitFlowItems(text: string, close: number): string[] | Declined {
   const items: string[] = [];
   let itemStart = 1;
-  let end = -1;
   for (let i = 1; i < text.length; i++) {
-    const char = text[i];
-    if (char === '"' || char === "'") {
-      const next = text.indexOf(char, i + 1);
+    const code = text.charCodeAt(i);
+    if (code === 34 || code === 39) {
+      const next = text.indexOf(text[i] as string, i + 1);
       if (next < 0) return DECLINE;
       i = next;
-    } else if (char === ",") {
+    } else if (code === 44) {
       items.push(text.slice(itemStart, i).trim());
       itemStart = i + 1;
-    } else if (char === close) {
-      end = i;
-      break;
-    } else if (char === "[" || char === "{" || char === "]" || char === "}" || char === "#") {
+    } else if (code === close) {
+      if (!isBlankOrComment(text.slice(i + 1))) return DECLINE;
+      const last = text.slice(itemStart, i).trim();
+      if (items.length > 0 || last !== "") items.push(last);
+      return items;
+    } else if (code === 91 || code === 123 || code === 93 || code === 125 || code === 35) {
       return DECLINE;
     }
   }
-  if (end < 0 || !isBlankOrComment(text.slice(end + 1))) return DECLINE;
-  const last = text.slice(itemStart, end).trim();
-  if (items.length === 0 && last === "") return isMapping ? {} : [];
-  items.push(last);
-  if (isMapping) {
-    const mapping: Mapping = {};
-    for (const item of items) {
-      const colon = item.indexOf(": ");
-      if (colon <= 0) return DECLINE;
-      const key = item.slice(0, colon);
-      if (!isAcceptableKey(key, mapping)) return DECLINE;
-      const value = readFlowScalar(item.slice(colon + 2).trim());
-      if (value === DECLINE) return DECLINE;
-      mapping[key] = value;
-    }
-    return mapping;
+  return DECLINE;
+}
+
+function readFlowMapping(items: readonly string[]): Mapping | Declined {
+  const mapping: Mapping = {};
+  for (const item of items) {
+    const colon = item.indexOf(": ");
+    if (colon <= 0) return DECLINE;
+    const key = acceptKey(item.slice(0, colon), mapping);
+    if (key === undefined) return DECLINE;
+    const value = readFlowScalar(item.slice(colon + 2).trim());
+    if (value === DECLINE) return DECLINE;
+    mapping[key] = value;
   }
+  return mapping;
+}
+
+function readFlowSequence(items: readonly string[]): unknown[] | Declined {
   const sequence: unknown[] = [];
   for (const item of items) {
     const value = readFlowScalar(item);
@@ -171,106 +176,126 @@ function readValue(text: string): unknown {
   return readPlain((comment < 0 ? text : text.slice(0, comment)).trimEnd(), false);
 }
 
+/**
+ * The reader's state. The work is split into small functions on purpose: one long loop body
+ * makes the engine's optimizing compiler spend more time than the read itself.
+ */
+type Reader = {
+  source: string;
+  root: Mapping;
+  frames: Frame[];
+  /** A `key:` with nothing after it: a nested block follows, or the value is null. */
+  pending: { mapping: Mapping; key: string; indent: number } | undefined;
+};
+
 /** Plain data from a file of known shapes, or undefined to take the careful path. */
 export function readPlainFast(source: string): Mapping | undefined {
   if (UNSAFE_SOURCE.test(source)) return undefined;
-  const root: Mapping = {};
-  const frames: Frame[] = [];
-  /** A `key:` with nothing after it: a nested block follows, or the value is null. */
-  let pending: { mapping: Mapping; key: string; indent: number } | undefined;
-
-  /** `key: value` or `key:` at `from` (up to `to`) in the mapping at the top of `frames`. */
-  const readEntry = (mapping: Mapping, from: number, to: number, indent: number): boolean => {
-    const colon = source.indexOf(":", from);
-    if (colon <= from || colon >= to) return false;
-    const key = acceptKey(source.slice(from, colon), mapping);
-    if (key === undefined) return false;
-    let valueAt = colon + 1;
-    if (valueAt < to && source.charCodeAt(valueAt) !== 32) return false;
-    while (valueAt < to && source.charCodeAt(valueAt) === 32) valueAt++;
-    mapping[key] = null;
-    if (valueAt === to || source.charCodeAt(valueAt) === 35) {
-      pending = { mapping, key, indent };
-      return true;
-    }
-    const value = readValue(source.slice(valueAt, to));
-    if (value === DECLINE) return false;
-    mapping[key] = value;
-    return true;
-  };
-
+  const reader: Reader = { source, root: {}, frames: [], pending: undefined };
   let lineStart = 0;
   while (lineStart < source.length) {
     let lineEnd = source.indexOf("\n", lineStart);
     if (lineEnd < 0) lineEnd = source.length;
-    let at = lineStart;
-    while (source.charCodeAt(at) === 32) at++;
-    const col = at - lineStart;
+    if (!readLine(reader, lineStart, lineEnd)) return undefined;
     lineStart = lineEnd + 1;
-    if (at === lineEnd || source.charCodeAt(at) === 35) continue; // blank or comment
-    let to = lineEnd;
-    while (source.charCodeAt(to - 1) === 32) to--;
-    const isItem = source.charCodeAt(at) === 45 && (at + 1 === to || source.charCodeAt(at + 1) === 32);
-
-    if (frames.length === 0) {
-      if (col !== 0 || isItem) return undefined;
-      frames.push({ indent: 0, node: root, isSequence: false });
-      if (!readEntry(root, at, to, 0)) return undefined;
-      continue;
-    }
-
-    if (isItem) {
-      while ((frames.at(-1) as Frame).indent > col) frames.pop();
-      if (pending) {
-        if (col >= pending.indent) {
-          const sequence: unknown[] = [];
-          pending.mapping[pending.key] = sequence;
-          frames.push({ indent: col, node: sequence, isSequence: true });
-        }
-        pending = undefined;
-      }
-      const top = frames.at(-1) as Frame;
-      if (!top.isSequence || top.indent !== col) return undefined;
-      let content = at + 1;
-      while (content < to && source.charCodeAt(content) === 32) content++;
-      if (content === to) return undefined; // "-" alone: a nested block follows
-      const first = source.charCodeAt(content);
-      if (first === 35) return undefined;
-      if (first === 45 && (content + 1 === to || source.charCodeAt(content + 1) === 32)) {
-        return undefined; // "- - x"
-      }
-      const sequence = top.node as unknown[];
-      if (isKeyAt(source, content, to)) {
-        const mapping: Mapping = {};
-        sequence.push(mapping);
-        const itemCol = content - (at - col);
-        frames.push({ indent: itemCol, node: mapping, isSequence: false });
-        if (!readEntry(mapping, content, to, itemCol)) return undefined;
-      } else {
-        const value = readValue(source.slice(content, to));
-        if (value === DECLINE) return undefined;
-        sequence.push(value);
-      }
-    } else {
-      if (pending) {
-        if (col > pending.indent) {
-          const mapping: Mapping = {};
-          pending.mapping[pending.key] = mapping;
-          frames.push({ indent: col, node: mapping, isSequence: false });
-        }
-        pending = undefined;
-      }
-      let top = frames.at(-1) as Frame;
-      while (top.indent > col || (top.indent === col && top.isSequence)) {
-        frames.pop();
-        top = frames.at(-1) as Frame;
-      }
-      if (top.isSequence || top.indent !== col) return undefined;
-      if (!readEntry(top.node as Mapping, at, to, col)) return undefined;
-    }
-    if (frames.length > MAX_FAST_DEPTH) return undefined;
   }
-  return frames.length === 0 ? undefined : root;
+  return reader.frames.length === 0 ? undefined : reader.root;
+}
+
+/** One line, `lineStart` to `lineEnd` (without the newline); false to decline the file. */
+function readLine(reader: Reader, lineStart: number, lineEnd: number): boolean {
+  const { source } = reader;
+  let at = lineStart;
+  while (source.charCodeAt(at) === 32) at++;
+  if (at === lineEnd || source.charCodeAt(at) === 35) return true; // blank or comment
+  let to = lineEnd;
+  while (source.charCodeAt(to - 1) === 32) to--;
+  const col = at - lineStart;
+  const isItem = source.charCodeAt(at) === 45 && (at + 1 === to || source.charCodeAt(at + 1) === 32);
+  if (reader.frames.length === 0) {
+    if (col !== 0 || isItem) return false;
+    reader.frames.push({ indent: 0, node: reader.root, isSequence: false });
+    return readEntry(reader, reader.root, at, to, 0);
+  }
+  const isRead = isItem ? readItemLine(reader, at, to, col) : readEntryLine(reader, at, to, col);
+  return isRead && reader.frames.length <= MAX_FAST_DEPTH;
+}
+
+/** `- value` or `- key: value` at column `col`. */
+function readItemLine(reader: Reader, at: number, to: number, col: number): boolean {
+  const { source, frames } = reader;
+  while ((frames.at(-1) as Frame).indent > col) frames.pop();
+  const pending = reader.pending;
+  if (pending) {
+    if (col >= pending.indent) {
+      const sequence: unknown[] = [];
+      pending.mapping[pending.key] = sequence;
+      frames.push({ indent: col, node: sequence, isSequence: true });
+    }
+    reader.pending = undefined;
+  }
+  const top = frames.at(-1) as Frame;
+  if (!top.isSequence || top.indent !== col) return false;
+  let content = at + 1;
+  while (content < to && source.charCodeAt(content) === 32) content++;
+  if (content === to) return false; // "-" alone: a nested block follows
+  const first = source.charCodeAt(content);
+  if (first === 35) return false;
+  if (first === 45 && (content + 1 === to || source.charCodeAt(content + 1) === 32)) return false; // "- - x"
+  const sequence = top.node as unknown[];
+  if (isKeyAt(source, content, to)) {
+    const mapping: Mapping = {};
+    sequence.push(mapping);
+    const itemCol = col + (content - at);
+    frames.push({ indent: itemCol, node: mapping, isSequence: false });
+    return readEntry(reader, mapping, content, to, itemCol);
+  }
+  const value = readValue(source.slice(content, to));
+  if (value === DECLINE) return false;
+  sequence.push(value);
+  return true;
+}
+
+/** `key: value` or `key:` at column `col`. */
+function readEntryLine(reader: Reader, at: number, to: number, col: number): boolean {
+  const { frames } = reader;
+  const pending = reader.pending;
+  if (pending) {
+    if (col > pending.indent) {
+      const mapping: Mapping = {};
+      pending.mapping[pending.key] = mapping;
+      frames.push({ indent: col, node: mapping, isSequence: false });
+    }
+    reader.pending = undefined;
+  }
+  let top = frames.at(-1) as Frame;
+  while (top.indent > col || (top.indent === col && top.isSequence)) {
+    frames.pop();
+    top = frames.at(-1) as Frame;
+  }
+  if (top.isSequence || top.indent !== col) return false;
+  return readEntry(reader, top.node as Mapping, at, to, col);
+}
+
+/** `key: value` or `key:` from `from` to `to`, into `mapping`. */
+function readEntry(reader: Reader, mapping: Mapping, from: number, to: number, indent: number): boolean {
+  const { source } = reader;
+  const colon = source.indexOf(":", from);
+  if (colon <= from || colon >= to) return false;
+  const key = acceptKey(source.slice(from, colon), mapping);
+  if (key === undefined) return false;
+  let valueAt = colon + 1;
+  if (valueAt < to && source.charCodeAt(valueAt) !== 32) return false;
+  while (valueAt < to && source.charCodeAt(valueAt) === 32) valueAt++;
+  mapping[key] = null;
+  if (valueAt === to || source.charCodeAt(valueAt) === 35) {
+    reader.pending = { mapping, key, indent };
+    return true;
+  }
+  const value = readValue(source.slice(valueAt, to));
+  if (value === DECLINE) return false;
+  mapping[key] = value;
+  return true;
 }
 
 /** True when `from` starts `key:` followed by a space or the end: a mapping inside a list item. */
@@ -300,3 +325,22 @@ function isKeyAt(source: string, from: number, to: number): boolean {
 export function isPlainYaml(source: string): boolean {
   return readPlainFast(source) !== undefined;
 }
+
+// One pass per file: the optimizing compiler would cost more than it saves (see lib/jit.ts).
+skipOptimizingCompiler(
+  readLine,
+  readItemLine,
+  readEntryLine,
+  readEntry,
+  readValue,
+  readPlain,
+  readQuoted,
+  readFlow,
+  splitFlowItems,
+  readFlowMapping,
+  readFlowSequence,
+  readFlowScalar,
+  isBlankOrComment,
+  isKeyAt,
+  acceptKey,
+);

@@ -355,16 +355,23 @@ function planDocs(registry: Registry) {
     replacement: service.replacement ?? "-",
     notes: service.notes ?? "-",
   }));
-  const nodes = servicesByName(registry).map((service) => ({
-    id: mermaidId(service.name),
-    name: service.name,
-  }));
-  const edges = servicesByName(registry).flatMap((service) =>
-    [...(service.depends_on ?? [])]
-      .sort(compareCodeUnits)
-      .filter((dependency) => findService(registry, dependency))
-      .map((dependency) => ({ from: mermaidId(service.name), to: mermaidId(dependency) })),
-  );
+  // One mermaid id per service; edges to unregistered names are left out.
+  const ids = new Map<string, string>();
+  const nodes = servicesByName(registry).map((service) => {
+    const id = ids.get(service.name) ?? mermaidId(service.name);
+    ids.set(service.name, id);
+    return { id, name: service.name };
+  });
+  const edges: { from: string; to: string }[] = [];
+  for (const service of servicesByName(registry)) {
+    const dependencies = service.depends_on ?? [];
+    const from = ids.get(service.name) as string;
+    // Default sort: code-unit order, as compareCodeUnits.
+    for (const dependency of dependencies.length > 1 ? [...dependencies].sort() : dependencies) {
+      const to = ids.get(dependency);
+      if (to !== undefined) edges.push({ from, to });
+    }
+  }
   return {
     usage: usage.map((entry) => ({
       ...entry,
