@@ -545,7 +545,8 @@ export const checkEnvNameCollisions: Rule = (context) => {
     if (service.name === undefined || seenNames.has(service.name)) continue; // name-duplicate covers it
     seenNames.add(service.name);
     const names = deriveEnvNames(service as Pick<Service, "name" | "exposure">, context.registry);
-    for (const variable of Object.values(names)) {
+    for (const variable of [names.port, names.host, names.url, names.gatewayPath, names.gatewayUrl]) {
+      if (variable === undefined) continue;
       const owner = owners.get(variable);
       if (owner === undefined) {
         owners.set(variable, service.name);
