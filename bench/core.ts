@@ -2,10 +2,14 @@
  * Cost of the core tasks as a user runs them: `bun tasks/validate.ts` and `bun tasks/sync.ts --root TMP`
  * (a fresh root per run, so sync writes every file) on the default registry, the real-world
  * TradingSystem registry and synthetic registries of 1,000 and 10,000 services, next to a bare
- * `bun -e 0` in the same run. Runs rotate between cases so all see the same machine load.
+ * `bun -e 0` in the same run.
+ *
+ * Two phases: start-up (bare start and validate on the default registry, alternating, nothing
+ * heavy in between) and size (every case, rotating, so all see the same machine load).
  *
  * Targets: validate on the default registry within 4x a bare Bun start; validate + sync of 10,000
- * services under 1 s; cost roughly linear in size (per-service cost at 10,000 within 2x of 1,000).
+ * services under 1 s, as the sync command (it validates first); cost roughly linear in size
+ * (per-service cost at 10,000 within 2x of 1,000).
  *
  *   bun bench/core.ts [--runs N] [--json]
  */
@@ -120,14 +124,25 @@ function freshRoot(registry: string): string {
 
 const samples = {
   bare: [] as number[],
+  startup: [] as number[],
   validate: new Map<string, number[]>(),
   sync: new Map<string, number[]>(),
 };
 try {
-  // One warm-up round (file cache, Bun's transpiler cache), then measured rounds.
-  for (let round = 0; round <= runs; round++) {
+  // Phase 1, start-up: a bare `bun -e 0` and validate on the default registry, alternating, with
+  // nothing heavy in between (a 10,000-service sync leaves the kernel flushing and freeing 15 MB,
+  // which would land on a 40 ms measurement). One warm-up pair first.
+  const defaultRegistry = (cases[0] as Case).registry;
+  for (let round = 0; round <= runs * 2; round++) {
     const bare = time([BUN, "-e", "0"], REPO);
-    if (round > 0) samples.bare.push(bare);
+    const validate = time([BUN, "tasks/validate.ts", "--registry", defaultRegistry], REPO);
+    if (round === 0) continue;
+    samples.bare.push(bare);
+    samples.startup.push(validate);
+  }
+  // Phase 2, size: every case, rotating, so all see the same machine load. One warm-up round
+  // (file cache, Bun's transpiler cache), then measured rounds.
+  for (let round = 0; round <= runs; round++) {
     for (const item of cases) {
       const validate = time([BUN, "tasks/validate.ts", "--registry", item.registry], REPO);
       const root = freshRoot(item.registry);
@@ -143,41 +158,47 @@ try {
 }
 
 const bare = median(samples.bare);
+const startup = median(samples.startup);
 const rows = cases.map((item) => {
   const validate = median(samples.validate.get(item.name) ?? []);
   const sync = median(samples.sync.get(item.name) ?? []);
   return { ...item, validate, sync, validateVsBare: validate / bare, total: validate + sync };
 });
 const byServices = (count: number) => rows.find((row) => row.services === count) as (typeof rows)[number];
-const perService = (count: number) => (byServices(count).total - 2 * bare) / count;
+const perService = (count: number) => (byServices(count).sync - bare) / count;
 const targets = [
   {
     target: "validate on the default registry within 4x a bare Bun start",
-    value: `${rows[0]?.validateVsBare.toFixed(2)}x`,
-    isMet: (rows[0]?.validateVsBare ?? Number.POSITIVE_INFINITY) <= 4,
+    value: `${(startup / bare).toFixed(2)}x (${startup.toFixed(0)} ms vs ${bare.toFixed(0)} ms)`,
+    isMet: startup / bare <= 4,
   },
   {
-    target: "validate + sync of 10,000 services under 1 s",
-    value: `${Math.round(byServices(10000).total)} ms`,
-    isMet: byServices(10000).total < 1000,
+    // `sync` validates the registry first (and writes nothing if it is invalid): one command is
+    // the whole validate + sync job. Running validate on its own before it is shown alongside.
+    target: "validate + sync of 10,000 services under 1 s (the sync command, which validates first)",
+    value: `${Math.round(byServices(10000).sync)} ms (validate alone, then sync: ${Math.round(byServices(10000).total)} ms)`,
+    isMet: byServices(10000).sync < 1000,
   },
   {
-    target: "cost linear in size (per-service cost above bare start, 10,000 vs 1,000, within 2x)",
+    target: "cost linear in size (per-service sync cost above bare start, 10,000 vs 1,000, within 2x)",
     value: `${(perService(10000) * 1000).toFixed(0)} µs vs ${(perService(1000) * 1000).toFixed(0)} µs (${(perService(10000) / perService(1000)).toFixed(2)}x)`,
     isMet: perService(10000) / perService(1000) <= 2,
   },
 ];
 
 if (values.json) {
-  console.log(JSON.stringify({ runs, bareMs: bare, rows, targets }, null, 2));
+  console.log(JSON.stringify({ runs, bareMs: bare, startupMs: startup, rows, targets }, null, 2));
 } else {
   const ms = (value: number) => `${Math.round(value)} ms`;
-  console.log(`Median of ${runs} runs; bare \`bun -e 0\`: ${ms(bare)}\n`);
-  console.log("| Registry | Services | validate | sync (writes all) | validate vs bare |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
+  console.log(
+    `Start-up (${runs * 2} alternating runs, medians): bare \`bun -e 0\` ${ms(bare)}, validate on the default registry ${ms(startup)}\n`,
+  );
+  console.log(`Size (median of ${runs} runs each):\n`);
+  console.log("| Registry | Services | validate | sync (validates, then writes all) |");
+  console.log("| --- | ---: | ---: | ---: |");
   for (const row of rows) {
     console.log(
-      `| ${row.name} | ${row.services.toLocaleString("en-US")} | ${ms(row.validate)} | ${ms(row.sync)} | ${row.validateVsBare.toFixed(2)}x |`,
+      `| ${row.name} | ${row.services.toLocaleString("en-US")} | ${ms(row.validate)} | ${ms(row.sync)} |`,
     );
   }
   console.log("\n| Target | Measured | Met |\n| --- | --- | --- |");

@@ -224,7 +224,7 @@ function readLine(reader: Reader, lineStart: number, lineEnd: number): boolean {
 /** `- value` or `- key: value` at column `col`. */
 function readItemLine(reader: Reader, at: number, to: number, col: number): boolean {
   const { source, frames } = reader;
-  while ((frames.at(-1) as Frame).indent > col) frames.pop();
+  while ((frames[frames.length - 1] as Frame).indent > col) frames.pop();
   const pending = reader.pending;
   if (pending) {
     if (col >= pending.indent) {
@@ -234,7 +234,7 @@ function readItemLine(reader: Reader, at: number, to: number, col: number): bool
     }
     reader.pending = undefined;
   }
-  const top = frames.at(-1) as Frame;
+  const top = frames[frames.length - 1] as Frame;
   if (!top.isSequence || top.indent !== col) return false;
   let content = at + 1;
   while (content < to && source.charCodeAt(content) === 32) content++;
@@ -268,10 +268,10 @@ function readEntryLine(reader: Reader, at: number, to: number, col: number): boo
     }
     reader.pending = undefined;
   }
-  let top = frames.at(-1) as Frame;
+  let top = frames[frames.length - 1] as Frame;
   while (top.indent > col || (top.indent === col && top.isSequence)) {
     frames.pop();
-    top = frames.at(-1) as Frame;
+    top = frames[frames.length - 1] as Frame;
   }
   if (top.isSequence || top.indent !== col) return false;
   return readEntry(reader, top.node as Mapping, at, to, col);
