@@ -2,6 +2,7 @@
  * Findings: pattern matches and compose drift, looked up in the registry index, minus the lines an
  * inline marker allows, with positions, snippets and line-shift-proof fingerprints. Pure.
  */
+import { skipOptimizingCompiler } from "./jit.ts";
 import {
   ALLOW_MARKERS,
   type DriftMatch,
@@ -206,14 +207,26 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
   };
 }
 
+type Pending = Described & { offset: number; length: number; port: number; kind: Finding["kind"] };
+
 /**
  * Findings of one file: pattern matches and compose drift, looked up in the registry, minus the
  * lines an inline marker allows (a marker without a reason is a finding of its own).
+ * (Split in small functions: one large one costs the engine more to compile than to run.)
  */
 export function scanSource(input: SourceInput): SourceResult {
-  const { file, text, fileKind, index } = input;
-  const { minPort } = input;
-  type Pending = Described & { offset: number; length: number; port: number; kind: Finding["kind"] };
+  const pending = collectPending(input);
+  if (pending.size === 0) return { findings: [], suppressed: 0 };
+  return emitFindings(
+    input.file,
+    input.text,
+    [...pending.values()].sort((a, b) => a.offset - b.offset),
+  );
+}
+
+/** Drift first, then pattern matches at offsets drift did not claim. */
+function collectPending(input: SourceInput): Map<number, Pending> {
+  const { text, fileKind, index, minPort } = input;
   const pending = new Map<number, Pending>();
   for (const drift of input.drift ?? []) {
     if (drift.port < minPort) continue;
@@ -232,71 +245,95 @@ export function scanSource(input: SourceInput): SourceResult {
     if (pending.has(match.offset)) continue;
     pending.set(match.offset, { ...match, ...describeMatch(match, fileKind, index) });
   }
-  if (pending.size === 0) return { findings: [], suppressed: 0 };
+  return pending;
+}
 
-  const ordered = [...pending.values()].sort((a, b) => a.offset - b.offset);
-  const table = createLineTable(text);
+type Emitter = {
+  file: string;
+  text: string;
+  table: LineTable;
+  findings: Finding[];
+  occurrences: Map<string, number>;
+};
+
+function emit(emitter: Emitter, item: Pending, lineIndex: number, start: number, end: number): void {
+  const { text, file } = emitter;
+  const normalized = normalizeLine(text, start, end, item.offset);
+  const key = `${item.rule}\0${normalized}`;
+  const occurrence = emitter.occurrences.get(key) ?? 0;
+  emitter.occurrences.set(key, occurrence + 1);
+  const col = item.offset - start + 1;
+  emitter.findings.push({
+    file,
+    line: lineIndex + 1,
+    col,
+    endCol: col + item.length,
+    rule: item.rule,
+    kind: item.kind,
+    port: item.port,
+    message: item.message,
+    ...(item.service ? { service: item.service } : {}),
+    ...(item.replacement ? { replacement: item.replacement } : {}),
+    snippet: snippetOf(text, start, end, item.offset),
+    fingerprint: fingerprintOf(item.rule, file, normalized, occurrence),
+  });
+}
+
+/** The marker on the item's line, or on a comment-only line just above it. */
+function markerFor(text: string, table: LineTable, markers: Marker[], lineIndex: number): Marker | undefined {
+  const { start, end } = lineBounds(text, table, lineIndex);
+  const marker = markerIn(markers, start, end);
+  if (marker || lineIndex === 0) return marker;
+  const previous = lineBounds(text, table, lineIndex - 1);
+  return isCommentOnly(text, previous.start, previous.end)
+    ? markerIn(markers, previous.start, previous.end)
+    : undefined;
+}
+
+function emitFindings(file: string, text: string, ordered: readonly Pending[]): SourceResult {
+  const emitter: Emitter = { file, text, table: createLineTable(text), findings: [], occurrences: new Map() };
   const markers = findMarkers(text);
-  const findings: Finding[] = [];
-  const occurrences = new Map<string, number>();
   const reportedMarkers = new Set<number>();
   let suppressed = 0;
-  const emit = (item: Pending, lineIndex: number, start: number, end: number) => {
-    const normalized = normalizeLine(text, start, end, item.offset);
-    const key = `${item.rule}\0${normalized}`;
-    const occurrence = occurrences.get(key) ?? 0;
-    occurrences.set(key, occurrence + 1);
-    const col = item.offset - start + 1;
-    findings.push({
-      file,
-      line: lineIndex + 1,
-      col,
-      endCol: col + item.length,
-      rule: item.rule,
-      kind: item.kind,
-      port: item.port,
-      message: item.message,
-      ...(item.service ? { service: item.service } : {}),
-      ...(item.replacement ? { replacement: item.replacement } : {}),
-      snippet: snippetOf(text, start, end, item.offset),
-      fingerprint: fingerprintOf(item.rule, file, normalized, occurrence),
-    });
-  };
   for (const item of ordered) {
-    const lineIndex = lineIndexOf(table, item.offset);
-    const { start, end } = lineBounds(text, table, lineIndex);
-    let marker = markerIn(markers, start, end);
-    if (!marker && lineIndex > 0) {
-      const previous = lineBounds(text, table, lineIndex - 1);
-      if (isCommentOnly(text, previous.start, previous.end))
-        marker = markerIn(markers, previous.start, previous.end);
-    }
+    const lineIndex = lineIndexOf(emitter.table, item.offset);
+    const marker = markers.length > 0 ? markerFor(text, emitter.table, markers, lineIndex) : undefined;
     if (marker && isValidReason(marker.reason)) {
       suppressed++;
       continue;
     }
     if (marker && !reportedMarkers.has(marker.offset)) {
       reportedMarkers.add(marker.offset);
-      const markerLine = lineIndexOf(table, marker.offset);
-      const bounds = lineBounds(text, table, markerLine);
-      const name =
-        ALLOW_MARKERS.find((candidate) => text.startsWith(candidate, marker.offset)) ?? "ports:allow";
-      emit(
-        {
-          offset: marker.offset,
-          length: name.length,
-          port: item.port,
-          kind: "marker",
-          rule: "allow-missing-reason",
-          message: `${name} needs a reason, for example "${name} docs example of a local URL"; until then the port stays reported`,
-        },
-        markerLine,
-        bounds.start,
-        bounds.end,
-      );
+      emitMarker(emitter, marker, item.port);
     }
-    emit(item, lineIndex, start, end);
+    const { start, end } = lineBounds(text, emitter.table, lineIndex);
+    emit(emitter, item, lineIndex, start, end);
   }
-  findings.sort((a, b) => a.line - b.line || a.col - b.col);
-  return { findings, suppressed };
+  emitter.findings.sort((a, b) => a.line - b.line || a.col - b.col);
+  return { findings: emitter.findings, suppressed };
 }
+
+/** A marker without a reason: a finding of its own, on the marker's line. */
+function emitMarker(emitter: Emitter, marker: Marker, port: number): void {
+  const { text } = emitter;
+  const markerLine = lineIndexOf(emitter.table, marker.offset);
+  const bounds = lineBounds(text, emitter.table, markerLine);
+  const name = ALLOW_MARKERS.find((candidate) => text.startsWith(candidate, marker.offset)) ?? "ports:allow";
+  emit(
+    emitter,
+    {
+      offset: marker.offset,
+      length: name.length,
+      port,
+      kind: "marker",
+      rule: "allow-missing-reason",
+      message: `${name} needs a reason, for example "${name} docs example of a local URL"; until then the port stays reported`,
+    },
+    markerLine,
+    bounds.start,
+    bounds.end,
+  );
+}
+
+// A scan visits each file once: the optimizing compiler would cost more than it saves (lib/jit.ts).
+skipOptimizingCompiler(scanSource, collectPending, emitFindings, emit, markerFor, findMarkers);

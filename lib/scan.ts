@@ -3,10 +3,11 @@
  * no process, no registry (lib/scan-findings.ts turns matches into findings).
  *
  * Every pattern starts at a literal anchor (a host name, a `port` key, an `env.` reference, a
- * `-p` flag) found by one regex of plain alternatives, and everything after the anchor is read
- * by hand with bounded look-ahead. No pattern can backtrack over the line, so a 1 MB single-line
- * file costs the same per byte as any other file.
+ * `-p` flag) found by small regexes of plain alternatives, and everything after the anchor is
+ * read by hand with bounded look-ahead. No pattern can backtrack over the line, so a 1 MB
+ * single-line file costs the same per byte as any other file.
  */
+import { skipOptimizingCompiler } from "./jit.ts";
 
 /** The patterns, each a stable `kind`. A registered port reports under its kind's rule id. */
 export const PATTERN_KINDS = [
@@ -143,12 +144,26 @@ export type Anchor = { start: number; anchor: string };
 
 export function collectAnchors(text: string): Anchor[] {
   const anchors: Anchor[] = [];
-  for (const pattern of [KEY_ANCHORS, ENV_ANCHORS, PUBLISH_ANCHORS]) {
-    pattern.lastIndex = 0;
-    for (let found = pattern.exec(text); found !== null; found = pattern.exec(text)) {
-      anchors.push({ start: found.index, anchor: found[0] });
-    }
+  addPatternAnchors(KEY_ANCHORS, text, anchors);
+  addPatternAnchors(ENV_ANCHORS, text, anchors);
+  addPatternAnchors(PUBLISH_ANCHORS, text, anchors);
+  addHostAnchors(text, anchors);
+  return anchors.length > 1 ? anchors.sort(byStart) : anchors;
+}
+
+function byStart(a: Anchor, b: Anchor): number {
+  return a.start - b.start;
+}
+
+function addPatternAnchors(pattern: RegExp, text: string, anchors: Anchor[]): void {
+  pattern.lastIndex = 0;
+  for (let found = pattern.exec(text); found !== null; found = pattern.exec(text)) {
+    anchors.push({ start: found.index, anchor: found[0] });
   }
+}
+
+/** Host literals, found by looking back from each colon followed by a digit. */
+function addHostAnchors(text: string, anchors: Anchor[]): void {
   COLON_DIGIT.lastIndex = 0;
   for (let found = COLON_DIGIT.exec(text); found !== null; found = COLON_DIGIT.exec(text)) {
     const colon = found.index;
@@ -161,7 +176,6 @@ export function collectAnchors(text: string): Anchor[] {
       }
     }
   }
-  return anchors.sort((a, b) => a.start - b.start);
 }
 
 /** `PORT`, `API_PORT`, `PORT_HTTP`, `port`, `httpPort`: a port name, not `REPORT_TIMEOUT`. */
@@ -632,3 +646,17 @@ export function matchPatterns(text: string, fileKind: FileKind, minPort: number)
   }
   return isOrdered ? matches : matches.sort((a, b) => a.offset - b.offset);
 }
+
+// A scan visits each file once: the optimizing compiler would cost more than it saves (lib/jit.ts).
+skipOptimizingCompiler(
+  collectAnchors,
+  addPatternAnchors,
+  addHostAnchors,
+  matchPatterns,
+  matchHost,
+  matchEnvReference,
+  matchPortKey,
+  matchPublishFlag,
+  locateComposePorts,
+  readPort,
+);
