@@ -3,6 +3,7 @@
  * Every generator and checker reads them from here, so `.env.shared`, compose files, the
  * health script, the docs page and the scanner can never disagree.
  */
+import { skipOptimizingCompiler } from "./jit.ts";
 import { type Protocol, RANGE_PATTERN } from "./registry-constants.ts";
 import type { Registry, Service } from "./schema.ts";
 
@@ -239,3 +240,7 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
     };
   });
 }
+
+// Called once or twice per service in a single pass: the optimizing compiler costs more than it
+// saves (lib/jit.ts).
+skipOptimizingCompiler(deriveEnvNames, computeEnvNames, toEnvPrefix, endpointOf);

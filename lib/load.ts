@@ -418,6 +418,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+const knownKeySets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function knownKeySet(known: readonly string[]): ReadonlySet<string> {
+  let set = knownKeySets.get(known);
+  if (!set) {
+    set = new Set(known);
+    knownKeySets.set(known, set);
+  }
+  return set;
+}
+
 function checkUnknownKeys(
   raw: unknown,
   locate: ParsedRegistry["locate"],
@@ -426,8 +437,9 @@ function checkUnknownKeys(
 ) {
   const checkObject = (value: unknown, known: readonly string[], path: Path) => {
     if (!isRecord(value)) return;
+    const knownSet = knownKeySet(known);
     for (const key of Object.keys(value)) {
-      if (known.includes(key) || key.startsWith("x-")) continue;
+      if (knownSet.has(key) || key.startsWith("x-")) continue;
       const suggestion = suggestClosest(key, known);
       const hint = suggestion ? `; did you mean "${suggestion}"?` : "; extensions must start with x-";
       diagnostics.push(

@@ -24,6 +24,7 @@ import {
   sortedStacks,
   stackUsage,
 } from "./derive.ts";
+import { skipOptimizingCompiler } from "./jit.ts";
 import { type EnvValue, type Registry, registrySchema, type Service } from "./schema.ts";
 
 export const TEMPLATES_DIR = join(import.meta.dir, "..", "templates");
@@ -568,3 +569,7 @@ export function renderAll(registry: Registry, options: RenderOptions): Output[] 
 export function outputDirectories(): string[] {
   return [...new Set(Object.values(OUTPUT_PATHS).map((path) => (path.includes(".") ? dirname(path) : path)))];
 }
+
+// Each runs once per service in a single pass: the optimizing compiler costs more than it saves
+// (lib/jit.ts).
+skipOptimizingCompiler(sortKeysDeep, deriveHealthcheckTest, planCompose, planEnv, planHealthChecks, planDocs);
