@@ -186,20 +186,93 @@ type Reader = {
   frames: Frame[];
   /** A `key:` with nothing after it: a nested block follows, or the value is null. */
   pending: { mapping: Mapping; key: string; indent: number } | undefined;
+  /** Line number (1-based) and start offset of the line being read. */
+  line: number;
+  lineStart: number;
+  /** Where each key and value starts, when asked for (see `locatePlain`). */
+  positions?: Positions;
 };
+
+export type Position = { line: number; col: number };
+type NodePositions = { key?: Position; value?: Position };
+/** Per container (mapping or list), per key or index: where its key and value start. */
+type Positions = { root?: Position; byContainer: WeakMap<object, Map<string | number, NodePositions>> };
+
+function record(reader: Reader, container: object, key: string | number, at: NodePositions): void {
+  const positions = reader.positions;
+  if (!positions) return;
+  let entries = positions.byContainer.get(container);
+  if (!entries) {
+    entries = new Map();
+    positions.byContainer.set(container, entries);
+  }
+  entries.set(key, { ...entries.get(key), ...at });
+}
+
+function positionOf(reader: Reader, offset: number): Position {
+  return { line: reader.line, col: offset - reader.lineStart + 1 };
+}
 
 /** Plain data from a file of known shapes, or undefined to take the careful path. */
 export function readPlainFast(source: string): Mapping | undefined {
+  return readWith(source, undefined);
+}
+
+function readWith(source: string, positions: Positions | undefined): Mapping | undefined {
   if (UNSAFE_SOURCE.test(source)) return undefined;
-  const reader: Reader = { source, root: {}, frames: [], pending: undefined };
+  const reader: Reader = {
+    source,
+    root: {},
+    frames: [],
+    pending: undefined,
+    line: 0,
+    lineStart: 0,
+    positions,
+  };
   let lineStart = 0;
   while (lineStart < source.length) {
     let lineEnd = source.indexOf("\n", lineStart);
     if (lineEnd < 0) lineEnd = source.length;
+    reader.line++;
+    reader.lineStart = lineStart;
     if (!readLine(reader, lineStart, lineEnd)) return undefined;
     lineStart = lineEnd + 1;
   }
   return reader.frames.length === 0 ? undefined : reader.root;
+}
+
+/**
+ * Positions for a file the fast path reads: `locate(path, which)` answers as the careful path's
+ * locate does (the node at `path`, or its key, or its nearest existing ancestor), or undefined
+ * when it cannot tell (a node inside a flow collection, or a null value), so the caller asks the
+ * careful path. Tests hold both to the same answers.
+ */
+export function locatePlain(
+  source: string,
+): ((path: readonly (string | number)[], which?: "key" | "value") => Position | undefined) | undefined {
+  const positions: Positions = { byContainer: new WeakMap() };
+  const root = readWith(source, positions);
+  if (!root) return undefined;
+  return (path, which = "value") => {
+    const chain: unknown[] = [root];
+    for (const step of path) {
+      const parent = chain[chain.length - 1];
+      if (parent === null || typeof parent !== "object" || !Object.hasOwn(parent, step)) break;
+      chain.push((parent as Record<string | number, unknown>)[step]);
+    }
+    for (let depth = chain.length - 1; depth >= 0; depth--) {
+      if (depth === 0) return positions.root;
+      const entry = positions.byContainer
+        .get(chain[depth - 1] as object)
+        ?.get(path[depth - 1] as string | number);
+      if (which === "key" && depth === path.length && !Array.isArray(chain[depth - 1])) {
+        if (entry?.key) return entry.key;
+      }
+      if (!entry?.value || chain[depth] === null) return undefined;
+      return entry.value;
+    }
+    return undefined;
+  };
 }
 
 /** One line, `lineStart` to `lineEnd` (without the newline); false to decline the file. */
@@ -215,6 +288,7 @@ function readLine(reader: Reader, lineStart: number, lineEnd: number): boolean {
   if (reader.frames.length === 0) {
     if (col !== 0 || isItem) return false;
     reader.frames.push({ indent: 0, node: reader.root, isSequence: false });
+    if (reader.positions) reader.positions.root = positionOf(reader, at);
     return readEntry(reader, reader.root, at, to, 0);
   }
   const isRead = isItem ? readItemLine(reader, at, to, col) : readEntryLine(reader, at, to, col);
@@ -231,6 +305,7 @@ function readItemLine(reader: Reader, at: number, to: number, col: number): bool
       const sequence: unknown[] = [];
       pending.mapping[pending.key] = sequence;
       frames.push({ indent: col, node: sequence, isSequence: true });
+      record(reader, pending.mapping, pending.key, { value: positionOf(reader, at) });
     }
     reader.pending = undefined;
   }
@@ -243,6 +318,7 @@ function readItemLine(reader: Reader, at: number, to: number, col: number): bool
   if (first === 35) return false;
   if (first === 45 && (content + 1 === to || source.charCodeAt(content + 1) === 32)) return false; // "- - x"
   const sequence = top.node as unknown[];
+  record(reader, sequence, sequence.length, { value: positionOf(reader, content) });
   if (isKeyAt(source, content, to)) {
     const mapping: Mapping = {};
     sequence.push(mapping);
@@ -265,6 +341,7 @@ function readEntryLine(reader: Reader, at: number, to: number, col: number): boo
       const mapping: Mapping = {};
       pending.mapping[pending.key] = mapping;
       frames.push({ indent: col, node: mapping, isSequence: false });
+      record(reader, pending.mapping, pending.key, { value: positionOf(reader, at) });
     }
     reader.pending = undefined;
   }
@@ -288,6 +365,13 @@ function readEntry(reader: Reader, mapping: Mapping, from: number, to: number, i
   if (valueAt < to && source.charCodeAt(valueAt) !== 32) return false;
   while (valueAt < to && source.charCodeAt(valueAt) === 32) valueAt++;
   mapping[key] = null;
+  if (reader.positions) {
+    const isInline = valueAt < to && source.charCodeAt(valueAt) !== 35;
+    record(reader, mapping, key, {
+      key: positionOf(reader, from),
+      ...(isInline ? { value: positionOf(reader, valueAt) } : {}),
+    });
+  }
   if (valueAt === to || source.charCodeAt(valueAt) === 35) {
     reader.pending = { mapping, key, indent };
     return true;

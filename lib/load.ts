@@ -16,7 +16,7 @@ import {
   suggestClosest,
 } from "./diagnostics.ts";
 import { IoError } from "./errors.ts";
-import { readPlainFast } from "./load-fast.ts";
+import { locatePlain, readPlainFast } from "./load-fast.ts";
 import { displayPath } from "./paths.ts";
 import {
   KNOWN_KEYS,
@@ -151,6 +151,7 @@ function parseFast(source: string, file: string): ParsedRegistry | undefined {
   const parsed = v.safeParse(registrySchema, raw, { abortPipeEarly: true });
   if (!parsed.success) return undefined;
   let careful: ParsedRegistry | undefined;
+  let fastLocate: ReturnType<typeof locatePlain> | null | undefined;
   const registry = parsed.output;
   return {
     file,
@@ -164,7 +165,12 @@ function parseFast(source: string, file: string): ParsedRegistry | undefined {
       gatewayUrl: registry.gatewayUrl,
     },
     diagnostics: [],
+    // Positions from a second, position-keeping fast read; the careful parse (which loads the
+    // yaml library) only for a node the fast read cannot place.
     locate: (path, which) => {
+      if (fastLocate === undefined) fastLocate = locatePlain(source) ?? null;
+      const position = fastLocate?.(path, which);
+      if (position) return position;
       careful ??= parseCarefully(source, file);
       return careful.locate(path, which);
     },

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { parseDocument } from "yaml";
 import { parseCarefully, parseRegistry } from "../../lib/load.ts";
-import { isPlainYaml, readPlainFast } from "../../lib/load-fast.ts";
+import { isPlainYaml, locatePlain, readPlainFast } from "../../lib/load-fast.ts";
 import { validateParsed } from "../../lib/validate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -246,6 +246,54 @@ describe("loader fast path", () => {
         },
       ),
       { numRuns: 150 },
+    );
+  }, 60_000);
+});
+
+/** Every path to a node of `data`, plus one missing child of each container. */
+function pathsOf(data: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  const paths: (string | number)[][] = [prefix];
+  if (data === null || typeof data !== "object") return paths;
+  paths.push([...prefix, Array.isArray(data) ? data.length : "x-missing"]);
+  for (const [key, value] of Object.entries(data)) {
+    paths.push(...pathsOf(value, [...prefix, Array.isArray(data) ? Number(key) : key]));
+  }
+  return paths;
+}
+
+describe("positions from the fast path", () => {
+  function expectSameAnswers(source: string): number {
+    const fast = locatePlain(source);
+    if (!fast) return 0;
+    const careful = parseCarefully(source, "r.yaml");
+    let answered = 0;
+    for (const path of pathsOf(readPlainFast(source))) {
+      for (const which of ["key", "value"] as const) {
+        const position = fast(path, which);
+        if (position === undefined) continue;
+        answered++;
+        expect([path, which, position]).toEqual([path, which, careful.locate(path, which)]);
+      }
+    }
+    return answered;
+  }
+
+  test("every key and value of the real registries is placed as the yaml library places it", () => {
+    expect(expectSameAnswers(DEFAULT_SOURCE)).toBeGreaterThan(500);
+    expect(expectSameAnswers(FIXTURE_SOURCE)).toBeGreaterThan(500);
+    for (const [, source] of ACCEPTED) expectSameAnswers(source);
+  });
+
+  test("property: on any mutation the fast path reads, its positions match the careful path", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(DEFAULT_SOURCE, FIXTURE_SOURCE),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        (base, mutations) => {
+          expectSameAnswers(mutate(base, mutations));
+        },
+      ),
+      { numRuns: 60 },
     );
   }, 60_000);
 });
