@@ -260,18 +260,14 @@ export function locatePlain(
       if (parent === null || typeof parent !== "object" || !Object.hasOwn(parent, step)) break;
       chain.push((parent as Record<string | number, unknown>)[step]);
     }
-    for (let depth = chain.length - 1; depth >= 0; depth--) {
-      if (depth === 0) return positions.root;
-      const entry = positions.byContainer
-        .get(chain[depth - 1] as object)
-        ?.get(path[depth - 1] as string | number);
-      if (which === "key" && depth === path.length && !Array.isArray(chain[depth - 1])) {
-        if (entry?.key) return entry.key;
-      }
-      if (!entry?.value || chain[depth] === null) return undefined;
-      return entry.value;
-    }
-    return undefined;
+    // The deepest node that exists (the careful path's nearest existing ancestor).
+    const depth = chain.length - 1;
+    if (depth === 0) return positions.root;
+    const parent = chain[depth - 1] as object;
+    const entry = positions.byContainer.get(parent)?.get(path[depth - 1] as string | number);
+    if (which === "key" && depth === path.length && !Array.isArray(parent) && entry?.key) return entry.key;
+    if (!entry?.value || chain[depth] === null) return undefined;
+    return entry.value;
   };
 }
 
