@@ -1,7 +1,7 @@
 /**
  * `resolve`, `relative` and `isAbsolute` for POSIX paths, for the tasks on the start-up path
  * (validate): importing node:path costs a Bun process about 2 ms, a twentieth of a clean validate.
- * On Windows the same calls go to node:path. Tests hold both to node:path's answers.
+ * On Windows the same calls go to node:path. Tests hold the POSIX helpers to node:path's answers.
  */
 import type * as NodePath from "node:path";
 
