@@ -108,9 +108,12 @@ export function containerPortOf(service: Pick<Service, "port" | "containerPort">
   return service.containerPort ?? service.port;
 }
 
-export function networksOf(service: Pick<Service, "network">): string[] {
-  if (service.network === undefined) return [];
-  return typeof service.network === "string" ? [service.network] : [...service.network];
+const NO_NETWORKS: readonly string[] = Object.freeze([]);
+
+/** The service's networks as a list (the registry's own list when it has one: do not mutate). */
+export function networksOf(service: Pick<Service, "network">): readonly string[] {
+  if (service.network === undefined) return NO_NETWORKS;
+  return typeof service.network === "string" ? [service.network] : service.network;
 }
 
 /** Where a consumer stands when it reaches a service. */

@@ -162,7 +162,7 @@ export type ComposeService = {
   environment: [string, string][];
   ports: string[];
   expose: string[];
-  networks: string[];
+  networks: readonly string[];
   volumes: string[];
   extraHosts: string[];
   healthcheck?: ComposeHealthcheck;

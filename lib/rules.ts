@@ -372,7 +372,7 @@ export const checkConnectivity: Rule = (context) => {
   const byName = new Map(context.registry.services.filter((s) => s.name).map((s) => [s.name as string, s]));
   for (const service of context.registry.services) {
     if (!service.container) continue;
-    const own = new Set(networksOf(service));
+    const own = networksOf(service);
     (service.depends_on ?? []).forEach((name, position) => {
       const dependency = byName.get(name);
       if (!dependency || dependency === service) return;
@@ -391,14 +391,14 @@ export const checkConnectivity: Rule = (context) => {
         return;
       }
       const theirs = networksOf(dependency);
-      if (own.size === 0 || theirs.length === 0) return; // network-required covers it
-      if (!theirs.some((network) => own.has(network))) {
+      if (own.length === 0 || theirs.length === 0) return; // network-required covers it
+      if (!theirs.some((network) => own.includes(network))) {
         diagnostics.push(
           at(
             context,
             path(),
             "network-isolated",
-            `container ${label(service)} (${[...own].join(", ")}) cannot reach ${name} (${theirs.join(", ")}); add ${theirs[0]} to the network of ${label(service)}`,
+            `container ${label(service)} (${[...new Set(own)].join(", ")}) cannot reach ${name} (${theirs.join(", ")}); add ${theirs[0]} to the network of ${label(service)}`,
           ),
         );
       }
