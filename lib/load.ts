@@ -5,7 +5,7 @@
  * registry for the business rules, and positioned diagnostics out. `loadRegistry` adds the disk
  * read. The parser is `yaml` v2 in YAML 1.2 core mode, whatever `%YAML` directive the file has.
  */
-import * as v from "valibot";
+import type * as Valibot from "valibot";
 import type * as Yaml from "yaml";
 import type { Document, Node, Scalar, YAMLMap } from "yaml";
 import {
@@ -18,18 +18,29 @@ import {
 import { IoError } from "./errors.ts";
 import { locatePlain, readPlainFast } from "./load-fast.ts";
 import { displayPath } from "./paths.ts";
-import {
-  KNOWN_KEYS,
-  RESERVED_NAMES,
-  type Registry,
-  registrySchema,
-  type Service,
-  serviceSchema,
-} from "./schema.ts";
+import { REGISTRY_KEYS as KNOWN_KEYS, RESERVED_NAMES } from "./registry-constants.ts";
+import type * as Schema from "./schema.ts";
+import type { Registry, Service } from "./schema.ts";
+import { isPlainValid } from "./schema-check.ts";
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_DEPTH = 32;
 export { DEFAULT_REGISTRY_PATH, displayPath } from "./paths.ts";
+
+/**
+ * valibot and the schema load only when the hand-written check (lib/schema-check.ts) cannot vouch
+ * for a registry: importing them is a third of a clean validate's start-up.
+ */
+let valibotModule: typeof Valibot | undefined;
+function valibot(): typeof Valibot {
+  valibotModule ??= require("valibot") as typeof Valibot;
+  return valibotModule;
+}
+let schemaModule: typeof Schema | undefined;
+function schema(): typeof Schema {
+  schemaModule ??= require("./schema.ts") as typeof Schema;
+  return schemaModule;
+}
 
 let yamlModule: typeof Yaml | undefined;
 /** `yaml` is loaded only when the careful path runs: importing it is most of a clean run's start-up. */
@@ -145,14 +156,19 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
 function parseFast(source: string, file: string): ParsedRegistry | undefined {
   const raw = readPlainFast(source);
   if (raw === undefined) return undefined;
-  const unknownKeys: Diagnostic[] = [];
-  checkUnknownKeys(raw, () => ({ line: 1, col: 1 }), file, unknownKeys);
-  if (unknownKeys.length > 0) return undefined;
-  const parsed = v.safeParse(registrySchema, raw, { abortPipeEarly: true });
-  if (!parsed.success) return undefined;
+  let registry: Registry;
+  if (isPlainValid(raw)) {
+    registry = raw;
+  } else {
+    const unknownKeys: Diagnostic[] = [];
+    checkUnknownKeys(raw, () => ({ line: 1, col: 1 }), file, unknownKeys);
+    if (unknownKeys.length > 0) return undefined;
+    const parsed = valibot().safeParse(schema().registrySchema, raw, { abortPipeEarly: true });
+    if (!parsed.success) return undefined;
+    registry = parsed.output;
+  }
   let careful: ParsedRegistry | undefined;
   let fastLocate: ReturnType<typeof locatePlain> | null | undefined;
-  const registry = parsed.output;
   return {
     file,
     source,
@@ -244,7 +260,7 @@ export function parseCarefully(source: string, file: string): ParsedRegistry {
   const raw = toPlain(document.contents, source, report);
   checkUnknownKeys(raw, locate, file, diagnostics);
 
-  const parsed = v.safeParse(registrySchema, raw, { abortPipeEarly: true });
+  const parsed = valibot().safeParse(schema().registrySchema, raw, { abortPipeEarly: true });
   if (!parsed.success) {
     for (const issue of parsed.issues) {
       // The loader already reported a number not written as a plain decimal integer.
@@ -476,7 +492,7 @@ function checkUnknownKeys(
   }
 }
 
-type Issue = v.BaseIssue<unknown>;
+type Issue = Valibot.BaseIssue<unknown>;
 
 function describeReceived(input: unknown): string {
   if (input === null) return "null";
@@ -605,6 +621,8 @@ function salvage(raw: unknown): PartialRegistry {
       if (typeof range === "string") partial.ranges[stack] = range;
     }
   }
+  const v = valibot();
+  const { registrySchema, serviceSchema } = schema();
   const entries = registrySchema.entries;
   for (const key of ["networks", "rules", "gatewayUrl"] as const) {
     const result = v.safeParse(entries[key], raw[key]);

@@ -36,3 +36,69 @@ export const EXPOSURES = ["direct", "gateway", "internal"] as const;
 export const RESTART_POLICIES = ["no", "always", "on-failure", "unless-stopped"] as const;
 export const SEVERITY_SETTINGS = ["error", "warning", "off"] as const;
 export const NETWORK_DRIVERS = ["bridge", "overlay", "host", "none"] as const;
+
+/** Network names: like service names, with `_` allowed. */
+export const NETWORK_NAME_PATTERN = /^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$/;
+export const VERSION_PATTERN = /^\d+\.\d+\.\d+$/;
+/** The same pattern as valibot's `isoDate`. */
+export const ISO_DATE_PATTERN = /^\d{4}-(?:0[1-9]|1[0-2])-(?:[12]\d|0[1-9]|3[01])$/u;
+// ports:allow an example origin in a comment, not a port anything listens on
+/** An origin such as http://localhost:9080. */
+export const GATEWAY_URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/;
+export const IMAGE_PATTERN = /^[a-z0-9][a-z0-9._\-/:@]*$/;
+export const REPO_PATH_PATTERN = /^[A-Za-z0-9._\-/]+$/;
+/** `volume-name:/container/path[:ro]` or `./repo/path:/container/path[:ro]`. */
+export const VOLUME_PATTERN =
+  /^(?:[a-z0-9][a-z0-9_.-]*|\.\/[A-Za-z0-9._\-/]+):\/[A-Za-z0-9._\-/]*(?::(?:ro|rw))?$/;
+
+/** Length and value bounds of the schema's fields. */
+export const LIMITS = {
+  name: 63,
+  owner: { min: 2, max: 100 },
+  description: { min: 10, max: 200 },
+  notes: { min: 1, max: 500 },
+  networkDescription: { min: 1, max: 200 },
+  endpoint: 200,
+  envValue: 1000,
+  status: { min: 100, max: 599 },
+  retries: { min: 1, max: 100 },
+  containerPort: { min: 1, max: 65535 },
+} as const;
+
+/** Date.parse rolls 2025-02-30 over to March; a real date survives the round trip. */
+export function isCalendarDate(date: string): boolean {
+  const time = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === date;
+}
+
+/** The keys each object of the registry may carry (the schema's entries; a test holds them equal). */
+export const REGISTRY_KEYS = {
+  root: ["version", "lastUpdated", "gatewayUrl", "rules", "networks", "ranges", "services"],
+  service: [
+    "name",
+    "stack",
+    "port",
+    "protocol",
+    "owner",
+    "description",
+    "container",
+    "network",
+    "containerPort",
+    "healthcheck",
+    "depends_on",
+    "deprecated",
+    "replacement",
+    "notes",
+    "exposure",
+    "gatewayPath",
+    "image",
+    "build",
+    "command",
+    "environment",
+    "volumes",
+    "restart",
+  ],
+  healthcheck: ["endpoint", "expected", "command", "interval", "timeout", "retries", "startPeriod"],
+  build: ["context", "dockerfile", "args"],
+  network: ["driver", "external", "description"],
+} as const;

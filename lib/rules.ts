@@ -21,7 +21,8 @@ import {
   suggestClosest,
 } from "./diagnostics.ts";
 import type { ParsedRegistry, PartialRegistry, PartialService, Path } from "./load.ts";
-import { PORT_MAX, PORT_MIN, type Service } from "./schema.ts";
+import { PORT_MAX, PORT_MIN } from "./registry-constants.ts";
+import type { Service } from "./schema.ts";
 
 export type RuleContext = {
   file: string;

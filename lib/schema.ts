@@ -12,17 +12,25 @@ import {
   ENV_NAME_PATTERN,
   EXPOSURES,
   GATEWAY_PATH_PATTERN,
+  GATEWAY_URL_PATTERN,
+  IMAGE_PATTERN,
+  isCalendarDate,
+  LIMITS,
   NAME_PATTERN,
   NETWORK_DRIVERS,
+  NETWORK_NAME_PATTERN,
   PORT_MAX,
   PORT_MIN,
   PROTOCOLS,
   RANGE_PATTERN,
+  REPO_PATH_PATTERN,
   RESERVED_NAMES,
   RESTART_POLICIES,
   SEVERITY_SETTINGS,
   SINGLE_LINE_PATTERN,
   URL_PATH_PATTERN,
+  VERSION_PATTERN,
+  VOLUME_PATTERN,
 } from "./registry-constants.ts";
 
 export * from "./registry-constants.ts";
@@ -34,7 +42,7 @@ const nameSchema = v.pipe(
     (name) => !(RESERVED_NAMES as readonly string[]).includes(name),
     (issue) => `"${issue.input}" is a reserved name; choose another`,
   ),
-  v.maxLength(63, "must be at most 63 characters (a DNS label)"),
+  v.maxLength(LIMITS.name, `must be at most ${LIMITS.name} characters (a DNS label)`),
   v.regex(NAME_PATTERN, "must be lowercase kebab-case: a-z, 0-9 and single hyphens, starting with a letter"),
 );
 
@@ -56,15 +64,21 @@ const portSchema = v.pipe(
 const containerPortSchema = v.pipe(
   v.number(),
   v.integer("must be an integer"),
-  v.minValue(1, "must be between 1 and 65535"),
-  v.maxValue(65535, "must be between 1 and 65535"),
+  v.minValue(
+    LIMITS.containerPort.min,
+    `must be between ${LIMITS.containerPort.min} and ${LIMITS.containerPort.max}`,
+  ),
+  v.maxValue(
+    LIMITS.containerPort.max,
+    `must be between ${LIMITS.containerPort.min} and ${LIMITS.containerPort.max}`,
+  ),
 );
 
 /** A path relative to the repository root that never climbs out of it. */
 const repoPathSchema = v.pipe(
   v.string(),
   v.minLength(1, "must not be empty"),
-  v.regex(/^[A-Za-z0-9._\-/]+$/, "may only hold letters, digits, '.', '_', '-' and '/'"),
+  v.regex(REPO_PATH_PATTERN, "may only hold letters, digits, '.', '_', '-' and '/'"),
   v.check((path) => !path.startsWith("/"), "must be relative to the repository root"),
   v.check((path) => !path.split("/").includes(".."), "must not contain '..'"),
 );
@@ -77,15 +91,15 @@ const healthcheckSchema = v.object({
         URL_PATH_PATTERN,
         "must be a URL path starting with '/' using only RFC 3986 characters (no spaces or quotes)",
       ),
-      v.maxLength(200, "must be at most 200 characters"),
+      v.maxLength(LIMITS.endpoint, `must be at most ${LIMITS.endpoint} characters`),
     ),
   ),
   expected: v.optional(
     v.pipe(
       v.number(),
       v.integer("must be an integer"),
-      v.minValue(100, "must be an HTTP status 100-599"),
-      v.maxValue(599, "must be an HTTP status 100-599"),
+      v.minValue(LIMITS.status.min, `must be an HTTP status ${LIMITS.status.min}-${LIMITS.status.max}`),
+      v.maxValue(LIMITS.status.max, `must be an HTTP status ${LIMITS.status.min}-${LIMITS.status.max}`),
     ),
   ),
   command: v.optional(
@@ -100,8 +114,8 @@ const healthcheckSchema = v.object({
     v.pipe(
       v.number(),
       v.integer("must be an integer"),
-      v.minValue(1, "must be between 1 and 100"),
-      v.maxValue(100, "must be between 1 and 100"),
+      v.minValue(LIMITS.retries.min, `must be between ${LIMITS.retries.min} and ${LIMITS.retries.max}`),
+      v.maxValue(LIMITS.retries.max, `must be between ${LIMITS.retries.min} and ${LIMITS.retries.max}`),
     ),
   ),
   startPeriod: v.optional(v.pipe(v.string(), v.regex(DURATION_PATTERN, "must be a duration such as 5s"))),
@@ -109,7 +123,7 @@ const healthcheckSchema = v.object({
 
 const envValueSchema = v.union(
   [
-    v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"), v.maxLength(1000)),
+    v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"), v.maxLength(LIMITS.envValue)),
     v.strictObject({ urlOf: nameSchema }),
     v.strictObject({ hostOf: nameSchema }),
     v.strictObject({ portOf: nameSchema }),
@@ -123,22 +137,18 @@ const buildSchema = v.object({
   args: v.optional(
     v.record(
       v.pipe(v.string(), v.regex(ENV_NAME_PATTERN, "must be an UPPER_SNAKE_CASE name")),
-      v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"), v.maxLength(1000)),
+      v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line"), v.maxLength(LIMITS.envValue)),
     ),
   ),
 });
-
-/** `volume-name:/container/path[:ro]` or `./repo/path:/container/path[:ro]`. */
-export const VOLUME_PATTERN =
-  /^(?:[a-z0-9][a-z0-9_.-]*|\.\/[A-Za-z0-9._\-/]+):\/[A-Za-z0-9._\-/]*(?::(?:ro|rw))?$/;
 
 export const serviceSchema = v.object({
   name: nameSchema,
   stack: nameSchema,
   port: portSchema,
   protocol: v.picklist(PROTOCOLS, `must be one of ${PROTOCOLS.join(", ")}`),
-  owner: singleLine(2, 100),
-  description: singleLine(10, 200),
+  owner: singleLine(LIMITS.owner.min, LIMITS.owner.max),
+  description: singleLine(LIMITS.description.min, LIMITS.description.max),
   container: v.optional(v.boolean("must be true or false")),
   network: v.optional(
     v.union(
@@ -154,14 +164,12 @@ export const serviceSchema = v.object({
   depends_on: v.optional(v.array(nameSchema)),
   deprecated: v.optional(v.boolean("must be true or false")),
   replacement: v.optional(nameSchema),
-  notes: v.optional(singleLine(1, 500)),
+  notes: v.optional(singleLine(LIMITS.notes.min, LIMITS.notes.max)),
   exposure: v.optional(v.picklist(EXPOSURES, `must be one of ${EXPOSURES.join(", ")}`)),
   gatewayPath: v.optional(
     v.pipe(v.string(), v.regex(GATEWAY_PATH_PATTERN, "must be a URL path such as /api/telegram")),
   ),
-  image: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, "must be an image reference such as redis:7")),
-  ),
+  image: v.optional(v.pipe(v.string(), v.regex(IMAGE_PATTERN, "must be an image reference such as redis:7"))),
   build: v.optional(buildSchema),
   command: v.optional(v.array(v.pipe(v.string(), v.regex(SINGLE_LINE_PATTERN, "must be a single line")))),
   environment: v.optional(
@@ -179,26 +187,21 @@ export const serviceSchema = v.object({
 function nameSchemaForNetwork() {
   return v.pipe(
     v.string(),
-    v.maxLength(63, "must be at most 63 characters"),
-    v.regex(/^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$/, "must be lowercase: a-z, 0-9, '_' and '-'"),
+    v.maxLength(LIMITS.name, `must be at most ${LIMITS.name} characters`),
+    v.regex(NETWORK_NAME_PATTERN, "must be lowercase: a-z, 0-9, '_' and '-'"),
   );
 }
 
 export const networkSchema = v.object({
   driver: v.optional(v.picklist(NETWORK_DRIVERS, `must be one of ${NETWORK_DRIVERS.join(", ")}`)),
   external: v.optional(v.boolean()),
-  description: v.optional(singleLine(1, 200)),
+  description: v.optional(singleLine(LIMITS.networkDescription.min, LIMITS.networkDescription.max)),
 });
-
-function isCalendarDate(date: string): boolean {
-  const time = Date.parse(`${date}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === date;
-}
 
 export const registrySchema = v.object({
   version: v.pipe(
     v.string("must be a quoted string"),
-    v.regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.0.0"),
+    v.regex(VERSION_PATTERN, "must be a version such as 1.0.0"),
   ),
   lastUpdated: v.pipe(
     v.string("must be a quoted date"),
@@ -210,7 +213,7 @@ export const registrySchema = v.object({
     v.pipe(
       v.string(),
       // ports:allow an example origin in a message, not a port anything listens on
-      v.regex(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/, "must be an origin such as http://localhost:9080"),
+      v.regex(GATEWAY_URL_PATTERN, "must be an origin such as http://localhost:9080"),
     ),
   ),
   rules: v.optional(

@@ -1,0 +1,223 @@
+/**
+ * The schema's constraints, checked by hand, for the loader's fast path only.
+ *
+ * Importing valibot and building the schema is a third of a clean validate's start-up, and
+ * running it the largest part of reading a big registry. A registry that passes this check is
+ * exactly one valibot accepts, and valibot would return it unchanged: every key is one the schema
+ * knows (no `x-` extensions, which valibot drops), every value has the schema's type and bounds.
+ * Anything else, and any doubt, goes to valibot, which stays the authority and writes every
+ * message. Tests hold this check to valibot's verdict and output on mutated registries, so a
+ * change to lib/schema.ts that is not made here too fails them.
+ */
+import {
+  DURATION_PATTERN,
+  ENV_NAME_PATTERN,
+  EXPOSURES,
+  GATEWAY_PATH_PATTERN,
+  GATEWAY_URL_PATTERN,
+  IMAGE_PATTERN,
+  ISO_DATE_PATTERN,
+  isCalendarDate,
+  LIMITS,
+  NAME_PATTERN,
+  NETWORK_DRIVERS,
+  NETWORK_NAME_PATTERN,
+  PORT_MAX,
+  PORT_MIN,
+  PROTOCOLS,
+  RANGE_PATTERN,
+  REGISTRY_KEYS,
+  REPO_PATH_PATTERN,
+  RESERVED_NAMES,
+  RESTART_POLICIES,
+  SEVERITY_SETTINGS,
+  SINGLE_LINE_PATTERN,
+  URL_PATH_PATTERN,
+  VERSION_PATTERN,
+  VOLUME_PATTERN,
+} from "./registry-constants.ts";
+import type { Registry } from "./schema.ts";
+
+type Plain = Record<string, unknown>;
+
+const KEYS = {
+  root: new Set<string>(REGISTRY_KEYS.root),
+  service: new Set<string>(REGISTRY_KEYS.service),
+  healthcheck: new Set<string>(REGISTRY_KEYS.healthcheck),
+  build: new Set<string>(REGISTRY_KEYS.build),
+  network: new Set<string>(REGISTRY_KEYS.network),
+};
+const RESERVED = new Set<string>(RESERVED_NAMES);
+const ENV_REFERENCE_KEYS = new Set(["urlOf", "hostOf", "portOf"]);
+
+function isPlainObject(value: unknown): value is Plain {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function hasOnlyKeys(value: Plain, keys: ReadonlySet<string>): boolean {
+  for (const key of Object.keys(value)) if (!keys.has(key)) return false;
+  return true;
+}
+
+function isInteger(value: unknown, min: number, max: number): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isMatch(value: unknown, pattern: RegExp): boolean {
+  return typeof value === "string" && pattern.test(value);
+}
+
+function isSingleLine(value: unknown, bounds: { min: number; max: number }): boolean {
+  return (
+    typeof value === "string" &&
+    value.length >= bounds.min &&
+    value.length <= bounds.max &&
+    SINGLE_LINE_PATTERN.test(value)
+  );
+}
+
+function isOneOf(value: unknown, choices: readonly string[]): boolean {
+  return typeof value === "string" && choices.includes(value);
+}
+
+function isName(value: unknown): boolean {
+  return (
+    typeof value === "string" &&
+    value.length <= LIMITS.name &&
+    !RESERVED.has(value) &&
+    NAME_PATTERN.test(value)
+  );
+}
+
+function isNetworkName(value: unknown): boolean {
+  return typeof value === "string" && value.length <= LIMITS.name && NETWORK_NAME_PATTERN.test(value);
+}
+
+function isRepoPath(value: unknown): boolean {
+  return (
+    typeof value === "string" &&
+    REPO_PATH_PATTERN.test(value) &&
+    !value.startsWith("/") &&
+    !value.split("/").includes("..")
+  );
+}
+
+function isListOf(value: unknown, item: (entry: unknown) => boolean, minLength = 0): boolean {
+  return Array.isArray(value) && value.length >= minLength && value.every(item);
+}
+
+function isRecordOf(
+  value: unknown,
+  key: (name: string) => boolean,
+  item: (entry: unknown) => boolean,
+): boolean {
+  if (!isPlainObject(value)) return false;
+  for (const [name, entry] of Object.entries(value)) if (!key(name) || !item(entry)) return false;
+  return true;
+}
+
+/** An optional field: absent, or present and valid. */
+function optional(value: unknown, check: (entry: unknown) => boolean): boolean {
+  return value === undefined || check(value);
+}
+
+const isSingleLineText = (value: unknown) => isMatch(value, SINGLE_LINE_PATTERN);
+const isDuration = (value: unknown) => isMatch(value, DURATION_PATTERN);
+
+function isHealthcheck(value: unknown): boolean {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.healthcheck)) return false;
+  return (
+    optional(
+      value.endpoint,
+      (endpoint) => isMatch(endpoint, URL_PATH_PATTERN) && (endpoint as string).length <= LIMITS.endpoint,
+    ) &&
+    optional(value.expected, (expected) => isInteger(expected, LIMITS.status.min, LIMITS.status.max)) &&
+    optional(value.command, (command) => isListOf(command, isSingleLineText, 1)) &&
+    optional(value.interval, isDuration) &&
+    optional(value.timeout, isDuration) &&
+    optional(value.retries, (retries) => isInteger(retries, LIMITS.retries.min, LIMITS.retries.max)) &&
+    optional(value.startPeriod, isDuration)
+  );
+}
+
+function isEnvText(value: unknown): boolean {
+  return isSingleLineText(value) && (value as string).length <= LIMITS.envValue;
+}
+
+function isEnvValue(value: unknown): boolean {
+  if (typeof value === "string") return isEnvText(value);
+  if (!isPlainObject(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && ENV_REFERENCE_KEYS.has(keys[0] as string) && isName(value[keys[0] as string]);
+}
+
+const isEnvName = (name: string) => ENV_NAME_PATTERN.test(name);
+
+function isBuild(value: unknown): boolean {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.build)) return false;
+  return (
+    isRepoPath(value.context) &&
+    optional(value.dockerfile, isRepoPath) &&
+    optional(value.args, (args) => isRecordOf(args, isEnvName, isEnvText))
+  );
+}
+
+function isService(value: unknown): boolean {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.service)) return false;
+  return (
+    isName(value.name) &&
+    isName(value.stack) &&
+    isInteger(value.port, PORT_MIN, PORT_MAX) &&
+    isOneOf(value.protocol, PROTOCOLS) &&
+    isSingleLine(value.owner, LIMITS.owner) &&
+    isSingleLine(value.description, LIMITS.description) &&
+    optional(value.container, (container) => typeof container === "boolean") &&
+    optional(value.network, (network) => isNetworkName(network) || isListOf(network, isNetworkName, 1)) &&
+    optional(value.containerPort, (port) =>
+      isInteger(port, LIMITS.containerPort.min, LIMITS.containerPort.max),
+    ) &&
+    optional(value.healthcheck, isHealthcheck) &&
+    optional(value.depends_on, (names) => isListOf(names, isName)) &&
+    optional(value.deprecated, (deprecated) => typeof deprecated === "boolean") &&
+    optional(value.replacement, isName) &&
+    optional(value.notes, (notes) => isSingleLine(notes, LIMITS.notes)) &&
+    optional(value.exposure, (exposure) => isOneOf(exposure, EXPOSURES)) &&
+    optional(value.gatewayPath, (path) => isMatch(path, GATEWAY_PATH_PATTERN)) &&
+    optional(value.image, (image) => isMatch(image, IMAGE_PATTERN)) &&
+    optional(value.build, isBuild) &&
+    optional(value.command, (command) => isListOf(command, isSingleLineText)) &&
+    optional(value.environment, (environment) => isRecordOf(environment, isEnvName, isEnvValue)) &&
+    optional(value.volumes, (volumes) => isListOf(volumes, (volume) => isMatch(volume, VOLUME_PATTERN))) &&
+    optional(value.restart, (restart) => isOneOf(restart, RESTART_POLICIES))
+  );
+}
+
+function isNetwork(value: unknown): boolean {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.network)) return false;
+  return (
+    optional(value.driver, (driver) => isOneOf(driver, NETWORK_DRIVERS)) &&
+    optional(value.external, (external) => typeof external === "boolean") &&
+    optional(value.description, (description) => isSingleLine(description, LIMITS.networkDescription))
+  );
+}
+
+/** True when valibot would accept `raw` and return it unchanged (see the module comment). */
+export function isPlainValid(raw: unknown): raw is Registry {
+  if (!isPlainObject(raw) || !hasOnlyKeys(raw, KEYS.root)) return false;
+  return (
+    isMatch(raw.version, VERSION_PATTERN) &&
+    isMatch(raw.lastUpdated, ISO_DATE_PATTERN) &&
+    isCalendarDate(raw.lastUpdated as string) &&
+    optional(raw.gatewayUrl, (url) => isMatch(url, GATEWAY_URL_PATTERN)) &&
+    optional(raw.rules, (rules) =>
+      isRecordOf(
+        rules,
+        () => true,
+        (setting) => isOneOf(setting, SEVERITY_SETTINGS),
+      ),
+    ) &&
+    optional(raw.networks, (networks) => isRecordOf(networks, isNetworkName, isNetwork)) &&
+    isRecordOf(raw.ranges, isName, (range) => isMatch(range, RANGE_PATTERN)) &&
+    isListOf(raw.services, isService)
+  );
+}
