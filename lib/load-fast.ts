@@ -408,6 +408,7 @@ export function isPlainYaml(source: string): boolean {
 
 // One pass per file: the optimizing compiler would cost more than it saves (see lib/jit.ts).
 skipOptimizingCompiler(
+  readWith,
   readLine,
   readItemLine,
   readEntryLine,

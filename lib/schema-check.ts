@@ -9,6 +9,8 @@
  * message. Tests hold this check to valibot's verdict and output on mutated registries, so a
  * change to lib/schema.ts that is not made here too fails them.
  */
+
+import { skipOptimizingCompiler } from "./jit.ts";
 import {
   DURATION_PATTERN,
   ENV_NAME_PATTERN,
@@ -103,7 +105,9 @@ function isRepoPath(value: unknown): boolean {
 }
 
 function isListOf(value: unknown, item: (entry: unknown) => boolean, minLength = 0): boolean {
-  return Array.isArray(value) && value.length >= minLength && value.every(item);
+  if (!Array.isArray(value) || value.length < minLength) return false;
+  for (const entry of value) if (!item(entry)) return false;
+  return true;
 }
 
 function isRecordOf(
@@ -221,3 +225,24 @@ export function isPlainValid(raw: unknown): raw is Registry {
     isListOf(raw.services, isService)
   );
 }
+
+// One pass per registry: the optimizing compiler would cost more than it saves (see lib/jit.ts).
+skipOptimizingCompiler(
+  optional,
+  isService,
+  isHealthcheck,
+  isBuild,
+  isNetwork,
+  isEnvValue,
+  isEnvText,
+  isRecordOf,
+  isListOf,
+  isName,
+  isNetworkName,
+  isSingleLine,
+  isMatch,
+  isInteger,
+  isOneOf,
+  hasOnlyKeys,
+  isPlainObject,
+);
