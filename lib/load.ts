@@ -150,8 +150,10 @@ export function parseRegistry(source: string, file: string): ParsedRegistry {
 }
 
 /**
- * A clean, plain file (see lib/load-fast.ts) needs no positions unless a business rule fires;
- * `locate` then runs the careful parse once, on demand.
+ * A plain file (see lib/load-fast.ts) that passes the schema: by the hand-written check when it
+ * can vouch for the data (lib/schema-check.ts), by valibot otherwise. Positions are needed only
+ * when a business rule fires; `locate` then asks a position-keeping fast read, and the careful
+ * parse only for what that cannot place.
  */
 function parseFast(source: string, file: string): ParsedRegistry | undefined {
   const raw = readPlainFast(source);
