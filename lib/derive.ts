@@ -62,26 +62,24 @@ export type EnvNames = {
   gatewayUrl?: string;
 };
 
-type CachedEnvNames = { name: string; exposure: unknown; hasGateway: boolean; names: EnvNames };
-const envNameCache = new WeakMap<object, CachedEnvNames>();
+type CachedEnvNames = { exposure: unknown; hasGateway: boolean; names: EnvNames };
+/** By service name: the loader's copies of a service and the registry's own share one entry. */
+const envNameCache = new Map<string, CachedEnvNames>();
 
-/** The variable names of a service (remembered per service object; do not mutate the result). */
+/** The variable names of a service (remembered per name; do not mutate the result). */
 export function deriveEnvNames(
   service: Pick<Service, "name" | "exposure">,
   registry?: Pick<Registry, "gatewayUrl">,
 ): EnvNames {
   const hasGateway = Boolean(registry?.gatewayUrl);
-  const cached = envNameCache.get(service);
-  if (
-    cached &&
-    cached.name === service.name &&
-    cached.exposure === service.exposure &&
-    cached.hasGateway === hasGateway
-  ) {
+  const cached = envNameCache.get(service.name);
+  if (cached && cached.exposure === service.exposure && cached.hasGateway === hasGateway) {
     return cached.names;
   }
   const names = computeEnvNames(service, hasGateway);
-  envNameCache.set(service, { name: service.name, exposure: service.exposure, hasGateway, names });
+  if (envNameCache.size < 100_000) {
+    envNameCache.set(service.name, { exposure: service.exposure, hasGateway, names });
+  }
   return names;
 }
 
