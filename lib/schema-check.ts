@@ -128,18 +128,43 @@ function optional(value: unknown, check: (entry: unknown) => boolean): boolean {
 const isSingleLineText = (value: unknown) => isMatch(value, SINGLE_LINE_PATTERN);
 const isDuration = (value: unknown) => isMatch(value, DURATION_PATTERN);
 
+// Field checks as named functions, not arrows in each call: one registry runs them thousands of times.
+const isEndpoint = (endpoint: unknown) =>
+  isMatch(endpoint, URL_PATH_PATTERN) && (endpoint as string).length <= LIMITS.endpoint;
+const isStatus = (status: unknown) => isInteger(status, LIMITS.status.min, LIMITS.status.max);
+const isCommand = (command: unknown) => isListOf(command, isSingleLineText, 1);
+const isRetries = (retries: unknown) => isInteger(retries, LIMITS.retries.min, LIMITS.retries.max);
+const isBoolean = (value: unknown) => typeof value === "boolean";
+const isNetworkField = (network: unknown) => isNetworkName(network) || isListOf(network, isNetworkName, 1);
+const isContainerPort = (port: unknown) =>
+  isInteger(port, LIMITS.containerPort.min, LIMITS.containerPort.max);
+const isNameList = (names: unknown) => isListOf(names, isName);
+const isNotes = (notes: unknown) => isSingleLine(notes, LIMITS.notes);
+const isExposure = (exposure: unknown) => isOneOf(exposure, EXPOSURES);
+const isGatewayPath = (path: unknown) => isMatch(path, GATEWAY_PATH_PATTERN);
+const isImage = (image: unknown) => isMatch(image, IMAGE_PATTERN);
+const isTextList = (command: unknown) => isListOf(command, isSingleLineText);
+const isVolume = (volume: unknown) => isMatch(volume, VOLUME_PATTERN);
+const isVolumeList = (volumes: unknown) => isListOf(volumes, isVolume);
+const isRestart = (restart: unknown) => isOneOf(restart, RESTART_POLICIES);
+const isDriver = (driver: unknown) => isOneOf(driver, NETWORK_DRIVERS);
+const isNetworkDescription = (description: unknown) => isSingleLine(description, LIMITS.networkDescription);
+const isGatewayUrl = (url: unknown) => isMatch(url, GATEWAY_URL_PATTERN);
+const isSeverity = (setting: unknown) => isOneOf(setting, SEVERITY_SETTINGS);
+const isAnyKey = () => true;
+const isRules = (rules: unknown) => isRecordOf(rules, isAnyKey, isSeverity);
+const isNetworks = (networks: unknown) => isRecordOf(networks, isNetworkName, isNetwork);
+const isRange = (range: unknown) => isMatch(range, RANGE_PATTERN);
+
 function isHealthcheck(value: unknown): boolean {
   if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.healthcheck)) return false;
   return (
-    optional(
-      value.endpoint,
-      (endpoint) => isMatch(endpoint, URL_PATH_PATTERN) && (endpoint as string).length <= LIMITS.endpoint,
-    ) &&
-    optional(value.expected, (expected) => isInteger(expected, LIMITS.status.min, LIMITS.status.max)) &&
-    optional(value.command, (command) => isListOf(command, isSingleLineText, 1)) &&
+    optional(value.endpoint, isEndpoint) &&
+    optional(value.expected, isStatus) &&
+    optional(value.command, isCommand) &&
     optional(value.interval, isDuration) &&
     optional(value.timeout, isDuration) &&
-    optional(value.retries, (retries) => isInteger(retries, LIMITS.retries.min, LIMITS.retries.max)) &&
+    optional(value.retries, isRetries) &&
     optional(value.startPeriod, isDuration)
   );
 }
@@ -157,12 +182,13 @@ function isEnvValue(value: unknown): boolean {
 
 const isEnvName = (name: string) => ENV_NAME_PATTERN.test(name);
 
+const isBuildArgs = (args: unknown) => isRecordOf(args, isEnvName, isEnvText);
+const isEnvironment = (environment: unknown) => isRecordOf(environment, isEnvName, isEnvValue);
+
 function isBuild(value: unknown): boolean {
   if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.build)) return false;
   return (
-    isRepoPath(value.context) &&
-    optional(value.dockerfile, isRepoPath) &&
-    optional(value.args, (args) => isRecordOf(args, isEnvName, isEnvText))
+    isRepoPath(value.context) && optional(value.dockerfile, isRepoPath) && optional(value.args, isBuildArgs)
   );
 }
 
@@ -175,33 +201,31 @@ function isService(value: unknown): boolean {
     isOneOf(value.protocol, PROTOCOLS) &&
     isSingleLine(value.owner, LIMITS.owner) &&
     isSingleLine(value.description, LIMITS.description) &&
-    optional(value.container, (container) => typeof container === "boolean") &&
-    optional(value.network, (network) => isNetworkName(network) || isListOf(network, isNetworkName, 1)) &&
-    optional(value.containerPort, (port) =>
-      isInteger(port, LIMITS.containerPort.min, LIMITS.containerPort.max),
-    ) &&
+    optional(value.container, isBoolean) &&
+    optional(value.network, isNetworkField) &&
+    optional(value.containerPort, isContainerPort) &&
     optional(value.healthcheck, isHealthcheck) &&
-    optional(value.depends_on, (names) => isListOf(names, isName)) &&
-    optional(value.deprecated, (deprecated) => typeof deprecated === "boolean") &&
+    optional(value.depends_on, isNameList) &&
+    optional(value.deprecated, isBoolean) &&
     optional(value.replacement, isName) &&
-    optional(value.notes, (notes) => isSingleLine(notes, LIMITS.notes)) &&
-    optional(value.exposure, (exposure) => isOneOf(exposure, EXPOSURES)) &&
-    optional(value.gatewayPath, (path) => isMatch(path, GATEWAY_PATH_PATTERN)) &&
-    optional(value.image, (image) => isMatch(image, IMAGE_PATTERN)) &&
+    optional(value.notes, isNotes) &&
+    optional(value.exposure, isExposure) &&
+    optional(value.gatewayPath, isGatewayPath) &&
+    optional(value.image, isImage) &&
     optional(value.build, isBuild) &&
-    optional(value.command, (command) => isListOf(command, isSingleLineText)) &&
-    optional(value.environment, (environment) => isRecordOf(environment, isEnvName, isEnvValue)) &&
-    optional(value.volumes, (volumes) => isListOf(volumes, (volume) => isMatch(volume, VOLUME_PATTERN))) &&
-    optional(value.restart, (restart) => isOneOf(restart, RESTART_POLICIES))
+    optional(value.command, isTextList) &&
+    optional(value.environment, isEnvironment) &&
+    optional(value.volumes, isVolumeList) &&
+    optional(value.restart, isRestart)
   );
 }
 
 function isNetwork(value: unknown): boolean {
   if (!isPlainObject(value) || !hasOnlyKeys(value, KEYS.network)) return false;
   return (
-    optional(value.driver, (driver) => isOneOf(driver, NETWORK_DRIVERS)) &&
-    optional(value.external, (external) => typeof external === "boolean") &&
-    optional(value.description, (description) => isSingleLine(description, LIMITS.networkDescription))
+    optional(value.driver, isDriver) &&
+    optional(value.external, isBoolean) &&
+    optional(value.description, isNetworkDescription)
   );
 }
 
@@ -212,16 +236,10 @@ export function isPlainValid(raw: unknown): raw is Registry {
     isMatch(raw.version, VERSION_PATTERN) &&
     isMatch(raw.lastUpdated, ISO_DATE_PATTERN) &&
     isCalendarDate(raw.lastUpdated as string) &&
-    optional(raw.gatewayUrl, (url) => isMatch(url, GATEWAY_URL_PATTERN)) &&
-    optional(raw.rules, (rules) =>
-      isRecordOf(
-        rules,
-        () => true,
-        (setting) => isOneOf(setting, SEVERITY_SETTINGS),
-      ),
-    ) &&
-    optional(raw.networks, (networks) => isRecordOf(networks, isNetworkName, isNetwork)) &&
-    isRecordOf(raw.ranges, isName, (range) => isMatch(range, RANGE_PATTERN)) &&
+    optional(raw.gatewayUrl, isGatewayUrl) &&
+    optional(raw.rules, isRules) &&
+    optional(raw.networks, isNetworks) &&
+    isRecordOf(raw.ranges, isName, isRange) &&
     isListOf(raw.services, isService)
   );
 }
