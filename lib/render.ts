@@ -512,29 +512,44 @@ export type RenderOptions = {
   registryFile: string;
 };
 
+/**
+ * Eta builds its output by appending piece after piece; the engine keeps that as a tree of
+ * fragments until the text is first read. Reading one character right away turns each file into
+ * one flat string and lets the fragments go before the next file is rendered, so a large sync
+ * never holds every file's fragments at once (fewer collections and page faults).
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
+
 export function renderAll(registry: Registry, options: RenderOptions): Output[] {
   const header = headerText(options.registryFile);
   const common = { header, regenerate: REGENERATE_COMMAND, registryFile: options.registryFile };
   const outputs: Output[] = [
     {
       path: OUTPUT_PATHS.env,
-      content: etaEnv.render("env.shared.eta", { ...common, groups: planEnv(registry) }),
+      content: flat(etaEnv.render("env.shared.eta", { ...common, groups: planEnv(registry) })),
       mode: 0o644,
     },
     {
       path: OUTPUT_PATHS.docs,
-      content: etaMdx.render("ports-services.mdx.eta", {
-        ...common,
-        registry,
-        docs: planDocs(registry),
-        yaml: quoteYaml,
-        composePathOf,
-      }),
+      content: flat(
+        etaMdx.render("ports-services.mdx.eta", {
+          ...common,
+          registry,
+          docs: planDocs(registry),
+          yaml: quoteYaml,
+          composePathOf,
+        }),
+      ),
       mode: 0o644,
     },
     {
       path: OUTPUT_PATHS.health,
-      content: etaShell.render("ports-health.sh.eta", { ...common, checks: planHealthChecks(registry) }),
+      content: flat(
+        etaShell.render("ports-health.sh.eta", { ...common, checks: planHealthChecks(registry) }),
+      ),
       mode: 0o755,
     },
     {
@@ -557,11 +572,13 @@ export function renderAll(registry: Registry, options: RenderOptions): Output[] 
     if (plan.services.length === 0) continue;
     outputs.push({
       path: composePathOf(stack),
-      content: etaYaml.render("docker-compose.yml.eta", {
-        ...common,
-        plan,
-        composePath: composePathOf(stack),
-      }),
+      content: flat(
+        etaYaml.render("docker-compose.yml.eta", {
+          ...common,
+          plan,
+          composePath: composePathOf(stack),
+        }),
+      ),
       mode: 0o644,
     });
   }
