@@ -184,8 +184,13 @@ type Reader = {
   source: string;
   root: Mapping;
   frames: Frame[];
-  /** A `key:` with nothing after it: a nested block follows, or the value is null. */
-  pending: { mapping: Mapping; key: string; indent: number } | undefined;
+  /**
+   * A `key:` with nothing after it: a nested block follows, or the value is null. Kept as three
+   * fields rather than an object, as thousands of keys in a large registry are like that.
+   */
+  pendingMapping: Mapping | undefined;
+  pendingKey: string;
+  pendingIndent: number;
   /** Line number (1-based) and start offset of the line being read. */
   line: number;
   lineStart: number;
@@ -224,7 +229,9 @@ function readWith(source: string, positions: Positions | undefined): Mapping | u
     source,
     root: {},
     frames: [],
-    pending: undefined,
+    pendingMapping: undefined,
+    pendingKey: "",
+    pendingIndent: 0,
     line: 0,
     lineStart: 0,
     positions,
@@ -295,15 +302,15 @@ function readLine(reader: Reader, lineStart: number, lineEnd: number): boolean {
 function readItemLine(reader: Reader, at: number, to: number, col: number): boolean {
   const { source, frames } = reader;
   while ((frames[frames.length - 1] as Frame).indent > col) frames.pop();
-  const pending = reader.pending;
+  const pending = reader.pendingMapping;
   if (pending) {
-    if (col >= pending.indent) {
+    if (col >= reader.pendingIndent) {
       const sequence: unknown[] = [];
-      pending.mapping[pending.key] = sequence;
+      pending[reader.pendingKey] = sequence;
       frames.push({ indent: col, node: sequence, isSequence: true });
-      record(reader, pending.mapping, pending.key, { value: positionOf(reader, at) });
+      record(reader, pending, reader.pendingKey, { value: positionOf(reader, at) });
     }
-    reader.pending = undefined;
+    reader.pendingMapping = undefined;
   }
   const top = frames[frames.length - 1] as Frame;
   if (!top.isSequence || top.indent !== col) return false;
@@ -331,15 +338,15 @@ function readItemLine(reader: Reader, at: number, to: number, col: number): bool
 /** `key: value` or `key:` at column `col`. */
 function readEntryLine(reader: Reader, at: number, to: number, col: number): boolean {
   const { frames } = reader;
-  const pending = reader.pending;
+  const pending = reader.pendingMapping;
   if (pending) {
-    if (col > pending.indent) {
+    if (col > reader.pendingIndent) {
       const mapping: Mapping = {};
-      pending.mapping[pending.key] = mapping;
+      pending[reader.pendingKey] = mapping;
       frames.push({ indent: col, node: mapping, isSequence: false });
-      record(reader, pending.mapping, pending.key, { value: positionOf(reader, at) });
+      record(reader, pending, reader.pendingKey, { value: positionOf(reader, at) });
     }
-    reader.pending = undefined;
+    reader.pendingMapping = undefined;
   }
   let top = frames[frames.length - 1] as Frame;
   while (top.indent > col || (top.indent === col && top.isSequence)) {
@@ -369,7 +376,9 @@ function readEntry(reader: Reader, mapping: Mapping, from: number, to: number, i
     });
   }
   if (valueAt === to || source.charCodeAt(valueAt) === 35) {
-    reader.pending = { mapping, key, indent };
+    reader.pendingMapping = mapping;
+    reader.pendingKey = key;
+    reader.pendingIndent = indent;
     return true;
   }
   const value = readValue(source.slice(valueAt, to));

@@ -55,7 +55,7 @@ export type Path = (string | number)[];
 export type PartialService = Partial<Service> & {
   index: number;
   /** Fields written in the file that failed the schema: present, so "missing" rules stay quiet. */
-  rejected: string[];
+  rejected: readonly string[];
 };
 
 export type PartialRegistry = {
@@ -113,6 +113,9 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
   }
   return parseRegistry(source, file);
 }
+
+/** Every field of a service from the fast path passed the schema: one shared empty list. */
+const NOTHING_REJECTED: readonly string[] = Object.freeze([]);
 
 function emptyResult(file: string, source: string, diagnostics: Diagnostic[]): ParsedRegistry {
   return {
@@ -177,7 +180,11 @@ function parseFast(source: string, file: string): ParsedRegistry | undefined {
     registry,
     partial: {
       ranges: { ...registry.ranges },
-      services: registry.services.map((service, index) => ({ ...service, index, rejected: [] })),
+      services: registry.services.map((service, index) => ({
+        ...service,
+        index,
+        rejected: NOTHING_REJECTED,
+      })),
       networks: registry.networks,
       rules: registry.rules,
       gatewayUrl: registry.gatewayUrl,
@@ -632,13 +639,14 @@ function salvage(raw: unknown): PartialRegistry {
   }
   if (Array.isArray(raw.services)) {
     raw.services.forEach((service, index) => {
-      const salvaged: PartialService = { index, rejected: [] };
+      const rejected: string[] = [];
+      const salvaged: PartialService = { index, rejected };
       if (isRecord(service)) {
         for (const [key, schema] of Object.entries(serviceSchema.entries)) {
           if (!Object.hasOwn(service, key)) continue;
           const result = v.safeParse(schema, service[key], { abortPipeEarly: true });
           if (result.success) Object.assign(salvaged, { [key]: result.output });
-          else salvaged.rejected.push(key);
+          else rejected.push(key);
         }
       }
       partial.services.push(salvaged);
