@@ -55,6 +55,13 @@ const isUnset = (service: PartialService, field: keyof PartialService & string) 
 
 const label = (service: PartialService) => service.name ?? `services[${service.index}]`;
 
+/** Services by name; for a duplicated name the last one (as a Map built from the list would keep). */
+function lastByName(services: readonly PartialService[]): Map<string, PartialService> {
+  const byName = new Map<string, PartialService>();
+  for (const service of services) if (service.name) byName.set(service.name, service);
+  return byName;
+}
+
 export const checkDuplicateNames: Rule = (context) => {
   const seen = new Map<string, PartialService>();
   const diagnostics: Diagnostic[] = [];
@@ -199,8 +206,10 @@ export const checkDependencies: Rule = (context) => {
   for (const service of context.registry.services)
     if (service.name && !byName.has(service.name)) byName.set(service.name, service);
   for (const service of context.registry.services) {
-    (service.depends_on ?? []).forEach((dependency, position) => {
-      if (dependency !== service.name && context.names.has(dependency)) return;
+    const dependencies = service.depends_on ?? [];
+    for (let position = 0; position < dependencies.length; position++) {
+      const dependency = dependencies[position] as string;
+      if (dependency !== service.name && context.names.has(dependency)) continue;
       const path = [...servicePath(service, "depends_on"), position];
       if (dependency === service.name) {
         diagnostics.push(at(context, path, "depends-self", `${label(service)} depends on itself`));
@@ -216,7 +225,7 @@ export const checkDependencies: Rule = (context) => {
           ),
         );
       }
-    });
+    }
   }
   diagnostics.push(...findCycles(context, byName));
   return diagnostics;
@@ -264,7 +273,7 @@ function findCycles(context: RuleContext, byName: Map<string, PartialService>): 
 
 export const checkDeprecations: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
-  const byName = new Map(context.registry.services.filter((s) => s.name).map((s) => [s.name as string, s]));
+  const byName = lastByName(context.registry.services);
   for (const service of context.registry.services) {
     if (service.deprecated && isUnset(service, "replacement")) {
       diagnostics.push(
@@ -370,43 +379,49 @@ export const checkNetworks: Rule = (context) => {
 /** The bug class this toolkit exists to end: a container that cannot reach what it depends on. */
 export const checkConnectivity: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
-  const byName = new Map(context.registry.services.filter((s) => s.name).map((s) => [s.name as string, s]));
+  const byName = lastByName(context.registry.services);
   for (const service of context.registry.services) {
     if (!service.container) continue;
     const own = networksOf(service);
-    (service.depends_on ?? []).forEach((name, position) => {
+    const dependencies = service.depends_on ?? [];
+    for (let position = 0; position < dependencies.length; position++) {
+      const name = dependencies[position] as string;
       const dependency = byName.get(name);
-      if (!dependency || dependency === service) return;
-      if (dependency.container === undefined && dependency.name === undefined) return;
-      if (dependency.rejected.length > 0 && dependency.rejected.includes("container")) return;
-      const path = () => [...servicePath(service, "depends_on"), position];
+      if (!dependency || dependency === service) continue;
+      if (dependency.container === undefined && dependency.name === undefined) continue;
+      if (dependency.rejected.length > 0 && dependency.rejected.includes("container")) continue;
       if (!dependency.container) {
         diagnostics.push(
           at(
             context,
-            path(),
+            [...servicePath(service, "depends_on"), position],
             "depends-native",
             `container ${label(service)} depends on native service ${name}; it is reached at host.docker.internal:${dependency.port ?? "?"} (extra_hosts: host-gateway), never localhost. Containerize ${name} to remove this warning`,
           ),
         );
-        return;
+        continue;
       }
       const theirs = networksOf(dependency);
-      if (own.length === 0 || theirs.length === 0) return; // network-required covers it
-      if (!theirs.some((network) => own.includes(network))) {
+      if (own.length === 0 || theirs.length === 0) continue; // network-required covers it
+      if (!sharesNetwork(own, theirs)) {
         diagnostics.push(
           at(
             context,
-            path(),
+            [...servicePath(service, "depends_on"), position],
             "network-isolated",
             `container ${label(service)} (${[...new Set(own)].join(", ")}) cannot reach ${name} (${theirs.join(", ")}); add ${theirs[0]} to the network of ${label(service)}`,
           ),
         );
       }
-    });
+    }
   }
   return diagnostics;
 };
+
+function sharesNetwork(own: readonly string[], theirs: readonly string[]): boolean {
+  for (const network of theirs) if (own.includes(network)) return true;
+  return false;
+}
 
 export const checkEnvironmentRefs: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
