@@ -55,10 +55,38 @@ const isUnset = (service: PartialService, field: keyof PartialService & string) 
 
 const label = (service: PartialService) => service.name ?? `services[${service.index}]`;
 
-/** Services by name; for a duplicated name the last one (as a Map built from the list would keep). */
+const firstByNameCache = new WeakMap<readonly PartialService[], Map<string, PartialService>>();
+const lastByNameCache = new WeakMap<readonly PartialService[], Map<string, PartialService>>();
+
+/** Services by name, the first of a duplicated name (built once per services list; read only). */
+function firstByName(services: readonly PartialService[]): Map<string, PartialService> {
+  let byName = firstByNameCache.get(services);
+  if (!byName) {
+    byName = new Map();
+    for (const service of services)
+      if (service.name && !byName.has(service.name)) byName.set(service.name, service);
+    firstByNameCache.set(services, byName);
+  }
+  return byName;
+}
+
+/** Services by name, the last of a duplicated name (the same map as firstByName when names are unique). */
 function lastByName(services: readonly PartialService[]): Map<string, PartialService> {
-  const byName = new Map<string, PartialService>();
-  for (const service of services) if (service.name) byName.set(service.name, service);
+  let byName = lastByNameCache.get(services);
+  if (!byName) {
+    const first = firstByName(services);
+    let hasDuplicates = false;
+    let named = 0;
+    for (const service of services) if (service.name) named++;
+    hasDuplicates = named !== first.size;
+    if (hasDuplicates) {
+      byName = new Map();
+      for (const service of services) if (service.name) byName.set(service.name, service);
+    } else {
+      byName = first;
+    }
+    lastByNameCache.set(services, byName);
+  }
   return byName;
 }
 
@@ -202,9 +230,7 @@ export const checkEphemeralPorts: Rule = (context) =>
 
 export const checkDependencies: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
-  const byName = new Map<string, PartialService>();
-  for (const service of context.registry.services)
-    if (service.name && !byName.has(service.name)) byName.set(service.name, service);
+  const byName = firstByName(context.registry.services);
   for (const service of context.registry.services) {
     const dependencies = service.depends_on ?? [];
     for (let position = 0; position < dependencies.length; position++) {
@@ -556,10 +582,10 @@ export const checkHealthchecks: Rule = (context) => {
 export const checkEnvNameCollisions: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const owners = new Map<string, string>();
-  const seenNames = new Set<string>();
+  const byName = firstByName(context.registry.services);
   for (const service of context.registry.services) {
-    if (service.name === undefined || seenNames.has(service.name)) continue; // name-duplicate covers it
-    seenNames.add(service.name);
+    // A repeated name is name-duplicate's finding: only its first service derives variables here.
+    if (service.name === undefined || byName.get(service.name) !== service) continue;
     const names = deriveEnvNames(service as Pick<Service, "name" | "exposure">, context.registry);
     for (const variable of [names.port, names.host, names.url, names.gatewayPath, names.gatewayUrl]) {
       if (variable === undefined) continue;
