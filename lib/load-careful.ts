@@ -5,8 +5,8 @@
  * Loaded on demand by lib/load.ts: a clean, plain registry never needs it.
  */
 import * as v from "valibot";
+import type * as Yaml from "yaml";
 import type { Node, Scalar, YAMLMap } from "yaml";
-import * as yaml from "yaml";
 import { createDiagnostic, type Diagnostic, type Position, type RuleId } from "./diagnostics.ts";
 import {
   checkUnknownKeys,
@@ -21,6 +21,13 @@ import {
 import { RESERVED_NAMES } from "./registry-constants.ts";
 import { type Registry, registrySchema, serviceSchema } from "./schema.ts";
 
+let yamlModule: typeof Yaml | undefined;
+/** `yaml` loads only for a careful parse, not when valibot alone decides on data the fast path read. */
+function yamlLib(): typeof Yaml {
+  yamlModule ??= require("yaml") as typeof Yaml;
+  return yamlModule;
+}
+
 /** valibot's verdict on plain data the hand-written check could not vouch for: the output or undefined. */
 export function validateWithSchema(raw: unknown): Registry | undefined {
   const parsed = v.safeParse(registrySchema, raw, { abortPipeEarly: true });
@@ -29,7 +36,7 @@ export function validateWithSchema(raw: unknown): Registry | undefined {
 
 /** The careful path: the `yaml` library's document, with a position for every diagnostic. */
 export function parseCarefully(source: string, file: string): ParsedRegistry {
-  const { isMap, isScalar, LineCounter, parseDocument } = yaml;
+  const { isMap, isScalar, LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const document = parseDocument(source, {
     lineCounter,
@@ -138,7 +145,7 @@ type Report = (offset: number, rule: RuleId, message: string) => void;
  * tags, non-string keys, YAML 1.1 surprises and numbers not written as plain decimal integers.
  */
 function toPlain(node: unknown, source: string, report: Report): unknown {
-  const { isAlias, isMap, isScalar, isSeq } = yaml;
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
     report(
@@ -161,7 +168,7 @@ function toPlain(node: unknown, source: string, report: Report): unknown {
 
 function scalarToPlain(node: Scalar, source: string, report: Report): unknown {
   const offset = node.range?.[0] ?? 0;
-  if (node.type !== yaml.Scalar.PLAIN) return node.value;
+  if (node.type !== yamlLib().Scalar.PLAIN) return node.value;
   const text = source.slice(offset, node.range?.[1] ?? offset);
   if (typeof node.value === "string") {
     if (YAML11_BOOLEAN.test(text)) {
@@ -203,7 +210,7 @@ function scalarToPlain(node: Scalar, source: string, report: Report): unknown {
 }
 
 function mapToPlain(node: YAMLMap, source: string, report: Report): Record<string, unknown> {
-  const { isPair, isScalar } = yaml;
+  const { isPair, isScalar } = yamlLib();
   const result: Record<string, unknown> = {};
   for (const pair of node.items) {
     if (!isPair(pair)) continue;

@@ -3,7 +3,10 @@
  *
  * `parseRegistry` is pure: source text in, a typed registry (when valid), a field-wise salvaged
  * registry for the business rules, and positioned diagnostics out. `loadRegistry` adds the disk
- * read. The parser is `yaml` v2 in YAML 1.2 core mode, whatever `%YAML` directive the file has.
+ * read. A plain file is read by the fast path (lib/load-fast.ts) and checked by hand
+ * (lib/schema-check.ts); anything else goes to the careful path (lib/load-careful.ts): `yaml` v2
+ * in YAML 1.2 core mode, whatever `%YAML` directive the file has, and valibot. Tests hold the paths
+ * to the same data, verdicts and positions.
  */
 import type { Document } from "yaml";
 import { createDiagnostic, type Diagnostic, type Position, suggestClosest } from "./diagnostics.ts";
