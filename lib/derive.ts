@@ -48,7 +48,7 @@ export function toEnvPrefix(serviceName: string): string {
   let prefix = envPrefixes.get(serviceName);
   if (prefix === undefined) {
     prefix = serviceName.toUpperCase().replaceAll("-", "_");
-    envPrefixes.set(serviceName, prefix);
+    if (envPrefixes.size < 100_000) envPrefixes.set(serviceName, prefix);
   }
   return prefix;
 }
