@@ -15,6 +15,14 @@ type FlagValue<S extends FlagSpec> = S["type"] extends "boolean"
     : string;
 export type FlagValues<T extends Record<string, FlagSpec>> = { [K in keyof T]?: FlagValue<T[K]> };
 
+/** The flags every registry task takes: `--json`, `--registry PATH`, `--root DIR`, `-h/--help`. */
+export const TASK_FLAGS = {
+  json: { type: "boolean" },
+  registry: { type: "string" },
+  root: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Record<string, FlagSpec>;
+
 /**
  * Strict flag parsing: `--name`, `--name value`, `--name=value`, `-x`, and `--` before
  * positionals. Every mistake is one UsageError line, with a did-you-mean for a misspelt flag.
@@ -109,13 +117,22 @@ export function describeFailure(task: string, error: unknown): Failure {
  * The outcome of a task's `main`: its exit code, or the one-line failure (with a stack only for a
  * bug in the toolkit) and exit code 2. The task prints `text` to stderr.
  */
-export async function settle(
-  task: string,
-  run: Promise<number>,
-): Promise<{ exitCode: number; text?: string }> {
+async function settle(task: string, run: Promise<number>): Promise<{ exitCode: number; text?: string }> {
   try {
     return { exitCode: await run };
   } catch (error) {
     return describeFailure(task, error);
   }
+}
+
+/**
+ * A task's entry point: runs `main` on the command line, prints the one failure line `settle`
+ * gives (if any) to stderr, and sets the exit code.
+ */
+export function runTask(task: string, main: (argv: string[]) => Promise<number>): void {
+  settle(task, main(process.argv.slice(2))).then(({ exitCode, text }) => {
+    // biome-ignore lint/suspicious/noConsole: the task's one failure line, as every task prints it
+    if (text) console.error(text);
+    process.exitCode = exitCode;
+  });
 }

@@ -405,15 +405,7 @@ function matchPublishFlag(text: string, start: number, anchor: string): RawMatch
     if (code === 32 || code === 9 || code === 10 || code === 34 || code === 39) break;
     tokenEnd++;
   }
-  const published = readPublished(text, position, tokenEnd);
-  if (!published) return undefined;
-  return {
-    offset: published.digitsAt,
-    length: published.length,
-    kind: "published-port",
-    port: published.port,
-    text: `${anchor} ${text.slice(position, tokenEnd)}`,
-  };
+  return publishedMatch(text, position, tokenEnd, `${anchor} ${text.slice(position, tokenEnd)}`);
 }
 
 /**
@@ -602,7 +594,13 @@ function readPublishedKey(
   });
 }
 
-function publishedMatch(text: string, from: number, to: number): RawMatch | undefined {
+/** A published port between `from` and `to`, shown as `shown` (a compose item by default). */
+function publishedMatch(
+  text: string,
+  from: number,
+  to: number,
+  shown = `ports: "${text.slice(from, to)}"`,
+): RawMatch | undefined {
   const published = readPublished(text, from, to);
   if (!published) return undefined;
   return {
@@ -610,7 +608,7 @@ function publishedMatch(text: string, from: number, to: number): RawMatch | unde
     length: published.length,
     kind: "published-port",
     port: published.port,
-    text: `ports: "${text.slice(from, to)}"`,
+    text: shown,
   };
 }
 

@@ -11,7 +11,7 @@
  */
 import { resolve } from "node:path";
 import { type Holder, inspectOccupancy, type Occupancy } from "../lib/allocate.ts";
-import { EXIT, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { describeOwner, type Listener, readListeners } from "../lib/listeners.ts";
@@ -137,10 +137,7 @@ export function formatDoctorReport(
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -157,9 +154,4 @@ async function main(argv: string[]): Promise<number> {
   return exitCodeOf(report);
 }
 
-if (import.meta.main) {
-  settle("doctor", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("doctor", main);

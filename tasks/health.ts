@@ -3,7 +3,7 @@
  * services get a GET of their healthcheck endpoint and the expected status, the rest a TCP connect.
  */
 import { relative, resolve } from "node:path";
-import { EXIT, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { formatDiagnostic } from "../lib/diagnostics.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -157,10 +157,7 @@ async function main(argv: string[]): Promise<number> {
     host: { type: "string" },
     "env-file": { type: "string" },
     timeout: { type: "string" },
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -184,9 +181,4 @@ async function main(argv: string[]): Promise<number> {
   return report.isHealthy ? EXIT.ok : EXIT.findings;
 }
 
-if (import.meta.main) {
-  settle("health", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("health", main);

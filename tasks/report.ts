@@ -3,7 +3,7 @@
  * deprecated services and the validator's findings. The exit code reflects validity.
  */
 import { resolve } from "node:path";
-import { EXIT, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { compareCodeUnits, type StackUsage, stackUsage } from "../lib/derive.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
@@ -132,10 +132,7 @@ export function formatReport(report: PortsReport, isColor: boolean): string {
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -147,9 +144,4 @@ async function main(argv: string[]): Promise<number> {
   return report.isValid ? EXIT.ok : EXIT.findings;
 }
 
-if (import.meta.main) {
-  settle("report", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("report", main);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { EXIT, parseChoice, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseChoice, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
@@ -305,14 +305,11 @@ async function main(argv: string[]): Promise<number> {
     {
       staged: { type: "boolean" },
       format: { type: "string" },
-      json: { type: "boolean" },
       warn: { type: "boolean" },
       baseline: { type: "string" },
       "update-baseline": { type: "boolean" },
-      registry: { type: "string" },
       config: { type: "string" },
-      root: { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...TASK_FLAGS,
     },
     true,
   );
@@ -357,9 +354,4 @@ async function main(argv: string[]): Promise<number> {
   return report.findings.length > 0 ? EXIT.findings : EXIT.ok;
 }
 
-if (import.meta.main) {
-  settle("scan-hardcoded", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("scan-hardcoded", main);

@@ -26,7 +26,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { $, type ProcessOutput, type Shell } from "zx";
-import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
+import { describeFailure, EXIT, parseFlags, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldUseColor } from "../lib/colors.ts";
 import { containerPortOf, deriveEnvNames, endpointOf, findService } from "../lib/derive.ts";
 import {
@@ -751,10 +751,7 @@ async function main(argv: string[]): Promise<number> {
     "offline-base": { type: "boolean" },
     native: { type: "boolean" },
     timeout: { type: "string" },
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);

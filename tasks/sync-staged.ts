@@ -3,7 +3,7 @@
  * the generated files, so the commit that changes the registry also carries what it generates.
  */
 import { resolve } from "node:path";
-import { EXIT, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { UsageError } from "../lib/errors.ts";
 import {
@@ -123,10 +123,7 @@ export function exitCodeOf(report: SyncStagedReport): number {
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -147,9 +144,4 @@ async function main(argv: string[]): Promise<number> {
   return exitCodeOf(report);
 }
 
-if (import.meta.main) {
-  settle("sync-staged", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("sync-staged", main);

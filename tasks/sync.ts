@@ -3,7 +3,7 @@
  * `--check` writes nothing: it lists stale, missing and orphaned files with a diff and exits 1.
  */
 import { resolve } from "node:path";
-import { EXIT, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
 import { renderAll } from "../lib/render.ts";
@@ -117,11 +117,8 @@ export function exitCodeOf(report: SyncReport): number {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     check: { type: "boolean" },
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -142,9 +139,4 @@ async function main(argv: string[]): Promise<number> {
   return exitCodeOf(report);
 }
 
-if (import.meta.main) {
-  settle("sync", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("sync", main);

@@ -2,7 +2,7 @@
  * `npm run ports:validate` (and `ports:duplicates`, `ports:check-ranges` through --mode):
  * schema and business rules, every problem as `path:line:col severity rule-id message`.
  */
-import { EXIT, parseChoice, parseFlags, settle } from "../lib/cli.ts";
+import { EXIT, parseChoice, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
@@ -76,10 +76,7 @@ export function formatValidateReport(report: ValidateReport, isColor: boolean): 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     mode: { type: "string" },
-    json: { type: "boolean" },
-    registry: { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...TASK_FLAGS,
   });
   if (values.help) {
     await Bun.write(Bun.stdout, `${HELP}\n`);
@@ -95,9 +92,4 @@ async function main(argv: string[]): Promise<number> {
   return report.isValid ? EXIT.ok : EXIT.findings;
 }
 
-if (import.meta.main) {
-  settle("validate", main(process.argv.slice(2))).then(({ exitCode, text }) => {
-    if (text) console.error(text);
-    process.exitCode = exitCode;
-  });
-}
+if (import.meta.main) runTask("validate", main);
