@@ -76,16 +76,8 @@ export async function removeDir(directory: string): Promise<void> {
 
 export type TaskResult = { stdout: string; stderr: string; exitCode: number };
 
-/**
- * Runs `bun tasks/<task>.ts ARGS` the way a user does, without colour and in UTC. `env` adds
- * variables; an undefined value removes one (for example NO_COLOR, to test colour).
- */
-export function runTask(
-  task: string,
-  args: string[],
-  cwd = REPO,
-  env: Record<string, string | undefined> = {},
-): TaskResult {
+/** The environment of a task run: no colour, UTC; `env` adds variables, an undefined value removes one. */
+function taskEnv(env: Record<string, string | undefined>): Record<string, string> {
   const merged: Record<string, string | undefined> = {
     ...process.env,
     FORCE_COLOR: undefined,
@@ -96,9 +88,22 @@ export function runTask(
   };
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(merged)) if (value !== undefined) childEnv[key] = value;
+  return childEnv;
+}
+
+/**
+ * Runs `bun tasks/<task>.ts ARGS` the way a user does, without colour and in UTC. `env` adds
+ * variables; an undefined value removes one (for example NO_COLOR, to test colour).
+ */
+export function runTask(
+  task: string,
+  args: string[],
+  cwd = REPO,
+  env: Record<string, string | undefined> = {},
+): TaskResult {
   const result = Bun.spawnSync([process.execPath, join(REPO, "tasks", `${task}.ts`), ...args], {
     cwd,
-    env: childEnv,
+    env: taskEnv(env),
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -107,4 +112,26 @@ export function runTask(
     stderr: result.stderr.toString(),
     exitCode: result.exitCode ?? -1,
   };
+}
+
+/** `runTask` without blocking this process (for tests whose own listeners must keep answering). */
+export async function runTaskAsync(
+  task: string,
+  args: string[],
+  cwd = REPO,
+  env: Record<string, string | undefined> = {},
+): Promise<TaskResult> {
+  const child = Bun.spawn([process.execPath, join(REPO, "tasks", `${task}.ts`), ...args], {
+    cwd,
+    env: taskEnv(env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, exitCode };
 }

@@ -3,29 +3,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HealthReport } from "../../tasks/health.ts";
+import { runTaskAsync } from "../core/support.ts";
 import { type Listeners, openListeners, renderEnvFile } from "./listeners.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const TASK = join(ROOT, "tasks", "health.ts");
 const FIXTURE = join(ROOT, "fixtures", "health", "listeners", "registry.yaml");
 const INVALID = join(ROOT, "fixtures", "health", "invalid", "registry.yaml");
 
-type Outcome = { stdout: string; stderr: string; exitCode: number };
-
 /** Spawns the task asynchronously, so the listeners in this process keep answering. */
-async function runHealth(args: string[]): Promise<Outcome> {
-  const child = Bun.spawn([process.execPath, TASK, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", TZ: "Etc/UTC" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { stdout, stderr, exitCode };
+function runHealth(args: string[]) {
+  return runTaskAsync("health", args);
 }
 
 let listeners: Listeners;

@@ -5,11 +5,11 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runTask } from "../core/support.ts";
 
 export const REPO = join(import.meta.dir, "..", "..");
 export const FIXTURES = join(REPO, "fixtures", "scan-hardcoded");
 export const REGISTRY = join(FIXTURES, "registry.yaml");
-export const TASK = join(REPO, "tasks", "scan-hardcoded.ts");
 
 const roots: string[] = [];
 
@@ -40,19 +40,7 @@ export type Run = { stdout: string; stderr: string; exitCode: number };
 
 /** `bun tasks/scan-hardcoded.ts ARGS` in `cwd`, with NO_COLOR and a fixed time zone. */
 export function runScan(args: string[], cwd: string, env: Record<string, string> = {}): Run {
-  const base: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", TZ: "Etc/UTC", ...env };
-  delete base.FORCE_COLOR;
-  const result = Bun.spawnSync([process.execPath, TASK, ...args], {
-    cwd,
-    env: base,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return {
-    stdout: result.stdout.toString(),
-    stderr: result.stderr.toString(),
-    exitCode: result.exitCode ?? -1,
-  };
+  return runTask("scan-hardcoded", args, cwd, env);
 }
 
 export function git(root: string, ...args: string[]): string {

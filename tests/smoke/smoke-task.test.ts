@@ -2,29 +2,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runTaskAsync } from "../core/support.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const TASK = join(ROOT, "tasks", "smoke-mtproto.ts");
 
 const HINT = [
   "  install: sudo apt-get install -y docker.io docker-compose   (Debian/Ubuntu; or Docker Desktop)",
   "  start:   sudo systemctl start docker   (or: sudo dockerd >/tmp/dockerd.log 2>&1 &)",
 ].join("\n");
 
-async function runSmoke(args: string[], env: Record<string, string | undefined> = {}) {
-  const child = Bun.spawn([process.execPath, TASK, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", TZ: "Etc/UTC", CI: "true", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { stdout, stderr, exitCode };
+function runSmoke(args: string[], env: Record<string, string | undefined> = {}) {
+  return runTaskAsync("smoke-mtproto", args, ROOT, { CI: "true", ...env });
 }
 
 let binDir: string;
