@@ -136,9 +136,7 @@ export function formatDoctorReport(
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    ...TASK_FLAGS,
-  });
+  const { values } = parseFlags(argv, TASK_FLAGS);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;

@@ -131,9 +131,7 @@ export function formatReport(report: PortsReport, isColor: boolean): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    ...TASK_FLAGS,
-  });
+  const { values } = parseFlags(argv, TASK_FLAGS);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;

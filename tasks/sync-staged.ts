@@ -122,9 +122,7 @@ export function exitCodeOf(report: SyncStagedReport): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    ...TASK_FLAGS,
-  });
+  const { values } = parseFlags(argv, TASK_FLAGS);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
