@@ -14,7 +14,7 @@ import { IoError } from "./errors.ts";
 import type * as Careful from "./load-careful.ts";
 import { locatePlain, readPlainFast } from "./load-fast.ts";
 import { displayPath } from "./paths.ts";
-import { REGISTRY_KEYS as KNOWN_KEYS } from "./registry-constants.ts";
+import { REGISTRY_KEY_SETS, REGISTRY_KEYS, type RegistryObjectKind } from "./registry-constants.ts";
 import type { Registry, Service } from "./schema.ts";
 import { isPlainValid } from "./schema-check.ts";
 
@@ -233,29 +233,17 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const knownKeySets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-function knownKeySet(known: readonly string[]): ReadonlySet<string> {
-  let set = knownKeySets.get(known);
-  if (!set) {
-    set = new Set(known);
-    knownKeySets.set(known, set);
-  }
-  return set;
-}
-
 export function checkUnknownKeys(
   raw: unknown,
   locate: ParsedRegistry["locate"],
   file: string,
   diagnostics: Diagnostic[],
 ) {
-  const checkObject = (value: unknown, known: readonly string[], path: Path) => {
+  const checkObject = (value: unknown, kind: RegistryObjectKind, path: Path) => {
     if (!isRecord(value)) return;
-    const knownSet = knownKeySet(known);
     for (const key of Object.keys(value)) {
-      if (knownSet.has(key) || key.startsWith("x-")) continue;
-      const suggestion = suggestClosest(key, known);
+      if (REGISTRY_KEY_SETS[kind].has(key) || key.startsWith("x-")) continue;
+      const suggestion = suggestClosest(key, REGISTRY_KEYS[kind]);
       const hint = suggestion ? `; did you mean "${suggestion}"?` : "; extensions must start with x-";
       diagnostics.push(
         createDiagnostic(
@@ -267,20 +255,20 @@ export function checkUnknownKeys(
       );
     }
   };
-  checkObject(raw, KNOWN_KEYS.root, []);
+  checkObject(raw, "root", []);
   if (!isRecord(raw)) return;
   if (Array.isArray(raw.services)) {
     raw.services.forEach((service, index) => {
-      checkObject(service, KNOWN_KEYS.service, ["services", index]);
+      checkObject(service, "service", ["services", index]);
       if (isRecord(service)) {
-        checkObject(service.healthcheck, KNOWN_KEYS.healthcheck, ["services", index, "healthcheck"]);
-        checkObject(service.build, KNOWN_KEYS.build, ["services", index, "build"]);
+        checkObject(service.healthcheck, "healthcheck", ["services", index, "healthcheck"]);
+        checkObject(service.build, "build", ["services", index, "build"]);
       }
     });
   }
   if (isRecord(raw.networks)) {
     for (const [name, network] of Object.entries(raw.networks)) {
-      checkObject(network, KNOWN_KEYS.network, ["networks", name]);
+      checkObject(network, "network", ["networks", name]);
     }
   }
 }

@@ -102,3 +102,14 @@ export const REGISTRY_KEYS = {
   build: ["context", "dockerfile", "args"],
   network: ["driver", "external", "description"],
 } as const;
+
+export type RegistryObjectKind = keyof typeof REGISTRY_KEYS;
+
+/** The same key lists as sets, for lookups. */
+export const REGISTRY_KEY_SETS: Record<RegistryObjectKind, ReadonlySet<string>> = {
+  root: new Set(REGISTRY_KEYS.root),
+  service: new Set(REGISTRY_KEYS.service),
+  healthcheck: new Set(REGISTRY_KEYS.healthcheck),
+  build: new Set(REGISTRY_KEYS.build),
+  network: new Set(REGISTRY_KEYS.network),
+};

@@ -28,7 +28,7 @@ import {
   PORT_MIN,
   PROTOCOLS,
   RANGE_PATTERN,
-  REGISTRY_KEYS,
+  REGISTRY_KEY_SETS,
   REPO_PATH_PATTERN,
   RESERVED_NAMES,
   RESTART_POLICIES,
@@ -42,13 +42,7 @@ import type { Registry } from "./schema.ts";
 
 type Plain = Record<string, unknown>;
 
-const KEYS = {
-  root: new Set<string>(REGISTRY_KEYS.root),
-  service: new Set<string>(REGISTRY_KEYS.service),
-  healthcheck: new Set<string>(REGISTRY_KEYS.healthcheck),
-  build: new Set<string>(REGISTRY_KEYS.build),
-  network: new Set<string>(REGISTRY_KEYS.network),
-};
+const KEYS = REGISTRY_KEY_SETS;
 const RESERVED = new Set<string>(RESERVED_NAMES);
 const ENV_REFERENCE_KEYS = new Set(["urlOf", "hostOf", "portOf"]);
 
