@@ -140,6 +140,20 @@ function mutate(source: string, mutations: { kind: string; line: number; token: 
   return lines.join("\n");
 }
 
+/** Runs `check` on mutations of the real registries (1 to `maxMutations` edits each). */
+function forMutatedRegistries(check: (source: string) => void, numRuns: number, maxMutations = 4): void {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(DEFAULT_SOURCE, FIXTURE_SOURCE),
+      fc.array(mutation, { minLength: 1, maxLength: maxMutations }),
+      (base, mutations) => {
+        check(mutate(base, mutations));
+      },
+    ),
+    { numRuns },
+  );
+}
+
 function verdict(parsed: ReturnType<typeof parseRegistry>) {
   const validation = validateParsed(parsed);
   return { registry: parsed.registry, diagnostics: validation.diagnostics };
@@ -179,18 +193,10 @@ describe("loader fast path", () => {
   });
 
   test("property: whatever the fast reader accepts, it reads as the yaml library does", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(DEFAULT_SOURCE, FIXTURE_SOURCE),
-        fc.array(mutation, { minLength: 1, maxLength: 4 }),
-        (base, mutations) => {
-          const source = mutate(base, mutations);
-          const fast = readPlainFast(source);
-          if (fast !== undefined) expect(fast).toEqual(carefulData(source) as Record<string, unknown>);
-        },
-      ),
-      { numRuns: 300 },
-    );
+    forMutatedRegistries((source) => {
+      const fast = readPlainFast(source);
+      if (fast !== undefined) expect(fast).toEqual(carefulData(source) as Record<string, unknown>);
+    }, 300);
   }, 60_000);
 
   test("takes the fast path for the default registry and the real-world fixture", () => {
@@ -236,17 +242,9 @@ describe("loader fast path", () => {
   });
 
   test("property: any mutation of a real registry gets the same verdict from both paths", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(DEFAULT_SOURCE, FIXTURE_SOURCE),
-        fc.array(mutation, { minLength: 1, maxLength: 4 }),
-        (base, mutations) => {
-          const source = mutate(base, mutations);
-          expect(verdict(parseRegistry(source, "r.yaml"))).toEqual(verdict(parseCarefully(source, "r.yaml")));
-        },
-      ),
-      { numRuns: 150 },
-    );
+    forMutatedRegistries((source) => {
+      expect(verdict(parseRegistry(source, "r.yaml"))).toEqual(verdict(parseCarefully(source, "r.yaml")));
+    }, 150);
   }, 60_000);
 });
 
@@ -285,15 +283,6 @@ describe("positions from the fast path", () => {
   });
 
   test("property: on any mutation the fast path reads, its positions match the careful path", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(DEFAULT_SOURCE, FIXTURE_SOURCE),
-        fc.array(mutation, { minLength: 1, maxLength: 3 }),
-        (base, mutations) => {
-          expectSameAnswers(mutate(base, mutations));
-        },
-      ),
-      { numRuns: 60 },
-    );
+    forMutatedRegistries(expectSameAnswers, 60, 3);
   }, 60_000);
 });
