@@ -12,10 +12,11 @@
 import { resolve } from "node:path";
 import { type Holder, inspectOccupancy, type Occupancy } from "../lib/allocate.ts";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
-import { createColors, shouldUseColor } from "../lib/colors.ts";
+import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { describeOwner, type Listener, readListeners } from "../lib/listeners.ts";
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
+import { writeErr, writeOut } from "../lib/stdio.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 
 export const HELP = `Usage: bun tasks/doctor.ts [options]
@@ -138,16 +139,16 @@ export function formatDoctorReport(
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, TASK_FLAGS);
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   const report = await run({ root: values.root ?? process.cwd(), registryPath: values.registry });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    await writeOut(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    const { stdout, stderr } = formatDoctorReport(report, shouldUseColor(process.stdout, process.env));
-    process.stdout.write(stdout);
-    process.stderr.write(stderr);
+    const { stdout, stderr } = formatDoctorReport(report, await shouldColorStdout(process.env));
+    await writeOut(stdout);
+    await writeErr(stderr);
   }
   return exitCodeOf(report);
 }

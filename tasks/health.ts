@@ -4,7 +4,7 @@
  */
 import { relative, resolve } from "node:path";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
-import { createColors, shouldUseColor } from "../lib/colors.ts";
+import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { formatDiagnostic } from "../lib/diagnostics.ts";
 import { UsageError } from "../lib/errors.ts";
 import {
@@ -16,6 +16,7 @@ import {
   summarizeHealth,
 } from "../lib/health.ts";
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
+import { writeErr, writeOut } from "../lib/stdio.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 
 export const HELP = `Usage: bun tasks/health.ts [options]
@@ -160,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     ...TASK_FLAGS,
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   if (values.host !== undefined && !/^[A-Za-z0-9.\-:[\]]+$/.test(values.host)) {
@@ -175,9 +176,9 @@ async function main(argv: string[]): Promise<number> {
     envFile: values["env-file"],
     timeoutMs: parseTimeout(values.timeout),
   });
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else if (report.diagnostics.length > 0) process.stderr.write(formatHealthReport(report, false));
-  else process.stdout.write(formatHealthReport(report, shouldUseColor(process.stdout, process.env)));
+  if (values.json) await writeOut(`${JSON.stringify(report, null, 2)}\n`);
+  else if (report.diagnostics.length > 0) await writeErr(formatHealthReport(report, false));
+  else await writeOut(formatHealthReport(report, await shouldColorStdout(process.env)));
   return report.isHealthy ? EXIT.ok : EXIT.findings;
 }
 

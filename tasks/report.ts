@@ -4,11 +4,12 @@
  */
 import { resolve } from "node:path";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
-import { createColors, shouldUseColor } from "../lib/colors.ts";
+import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { compareCodeUnits, type StackUsage, stackUsage } from "../lib/derive.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
 import type { Registry } from "../lib/schema.ts";
+import { writeOut } from "../lib/stdio.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 
 export const HELP = `Usage: bun tasks/report.ts [options]
@@ -133,12 +134,12 @@ export function formatReport(report: PortsReport, isColor: boolean): string {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, TASK_FLAGS);
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   const report = await run({ root: values.root ?? process.cwd(), registryPath: values.registry });
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(formatReport(report, shouldUseColor(process.stdout, process.env)));
+  if (values.json) await writeOut(`${JSON.stringify(report, null, 2)}\n`);
+  else await writeOut(formatReport(report, await shouldColorStdout(process.env)));
   return report.isValid ? EXIT.ok : EXIT.findings;
 }
 

@@ -32,6 +32,7 @@ import {
 import type { PortIndex } from "../lib/scan-findings.ts";
 import { createPortIndex } from "../lib/scan-index.ts";
 import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
+import { writeOut } from "../lib/stdio.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 export const FORMATS = ["text", "json", "sarif"] as const;
@@ -289,14 +290,6 @@ export function formatScanReport(report: ScanReport, options: { isColor: boolean
     );
   }
   return `${lines.join("\n")}\n`;
-}
-
-/**
- * Bun's native stdout writer: touching `process.stdout` builds Node's stream machinery, which
- * costs a pre-commit hook more than its whole scan of a few staged files.
- */
-async function writeOut(text: string): Promise<void> {
-  await Bun.write(Bun.stdout, text);
 }
 
 async function main(argv: string[]): Promise<number> {

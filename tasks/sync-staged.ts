@@ -14,6 +14,7 @@ import {
   stagePaths,
 } from "../lib/hook-git.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
+import { writeErr, writeOut } from "../lib/stdio.ts";
 import { run as runSync } from "./sync.ts";
 
 export const HELP = `Usage: bun tasks/sync-staged.ts [options]
@@ -124,7 +125,7 @@ export function exitCodeOf(report: SyncStagedReport): number {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, TASK_FLAGS);
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   const report = await run({
@@ -133,11 +134,11 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
   });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    await writeOut(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     const { stdout, stderr } = formatSyncStagedReport(report);
-    process.stdout.write(stdout);
-    process.stderr.write(stderr);
+    await writeOut(stdout);
+    await writeErr(stderr);
   }
   return exitCodeOf(report);
 }

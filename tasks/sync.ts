@@ -7,6 +7,7 @@ import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
 import { renderAll } from "../lib/render.ts";
+import { writeErr, writeOut } from "../lib/stdio.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 import { applyOutputs, compareOutputs, type FileState } from "../lib/write.ts";
 
@@ -121,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     ...TASK_FLAGS,
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   const report = await run({
@@ -130,11 +131,11 @@ async function main(argv: string[]): Promise<number> {
     check: values.check,
   });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    await writeOut(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     const { stdout, stderr } = formatSyncReport(report, values.quiet);
-    process.stdout.write(stdout);
-    process.stderr.write(stderr);
+    await writeOut(stdout);
+    await writeErr(stderr);
   }
   return exitCodeOf(report);
 }

@@ -8,6 +8,7 @@ import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagn
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
 import { resolvePath } from "../lib/paths.ts";
 import type { CheckMode } from "../lib/rules.ts";
+import { writeOut } from "../lib/stdio.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 
 export const MODES: readonly CheckMode[] = ["all", "duplicates", "ranges"];
@@ -79,16 +80,15 @@ async function main(argv: string[]): Promise<number> {
     ...TASK_FLAGS,
   });
   if (values.help) {
-    await Bun.write(Bun.stdout, `${HELP}\n`);
+    await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
   const mode = parseChoice("mode", values.mode, MODES, "all");
   const report = await run({ root: values.root ?? process.cwd(), registryPath: values.registry, mode });
-  // Bun.stdout, never process.stdout: creating Node's stdout stream is about 15 ms of start-up.
   const text = values.json
     ? `${JSON.stringify(report, null, 2)}\n`
     : formatValidateReport(report, await shouldColorStdout(process.env));
-  await Bun.write(Bun.stdout, text);
+  await writeOut(text);
   return report.isValid ? EXIT.ok : EXIT.findings;
 }
 

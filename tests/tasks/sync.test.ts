@@ -10,7 +10,7 @@ import { compareCodeUnits } from "../../lib/derive.ts";
 import { renderAll } from "../../lib/render.ts";
 import { resolveConfined, writeFileAtomic } from "../../lib/write.ts";
 import type { SyncReport } from "../../tasks/sync.ts";
-import { copyFixture, FIXTURES, makeTempDir, removeDir, runTask } from "../core/support.ts";
+import { copyFixture, FIXTURES, makeTempDir, REPO, removeDir, runTask, service } from "../core/support.ts";
 import { loadValid } from "../golden/render-cases.ts";
 
 const BASIC_REGISTRY = join(FIXTURES, "sync", "basic", "config", "ports", "registry.yaml");
@@ -371,5 +371,35 @@ describe("flags", () => {
       stderr: "sync: unknown option --chek (did you mean --check?); see --help\n",
       exitCode: 2,
     });
+  });
+});
+
+describe("output", () => {
+  test("a reader that stops early (| head) ends the output quietly, with the usual exit code", async () => {
+    const root = await makeTempDir();
+    cleanups.push(root);
+    const services = Array.from({ length: 400 }, (_, index) =>
+      service(`svc-${index}`, 4000 + index, [], `s${Math.floor(index / 100)}`),
+    );
+    const ranges = [0, 1, 2, 3].map((stack) => `  s${stack}: "${4000 + stack * 100}-${4099 + stack * 100}"`);
+    await mkdir(join(root, "config/ports"), { recursive: true });
+    await writeFile(
+      join(root, "config/ports/registry.yaml"),
+      `version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n${ranges.join("\n")}\nnetworks:\n  backend: {}\nservices:\n${services.join("")}`,
+    );
+    expect(runTask("validate", ["--root", root]).exitCode).toBe(0);
+    // --check --json on an empty root: every file's diff, far more than a pipe holds.
+    const result = Bun.spawnSync(
+      [
+        "bash",
+        "-c",
+        `"$0" tasks/sync.ts --check --json --root "$1" | head -c 100 >/dev/null; echo "exit \${PIPESTATUS[0]}"`,
+        process.execPath,
+        root,
+      ],
+      { cwd: REPO, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
+    );
+    expect(result.stderr.toString()).toBe("");
+    expect(result.stdout.toString()).toBe("exit 1\n");
   });
 });
