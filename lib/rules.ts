@@ -10,6 +10,7 @@ import {
   LINUX_EPHEMERAL,
   networksOf,
   parseRange,
+  toEnvPrefix,
 } from "./derive.ts";
 import {
   createDiagnostic,
@@ -581,8 +582,9 @@ export const checkHealthchecks: Rule = (context) => {
 /** `.env.shared` holds one line per variable: `api` (gateway) and `api-gateway` both derive API_GATEWAY_URL. */
 export const checkEnvNameCollisions: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
-  const owners = new Map<string, string>();
   const byName = firstByName(context.registry.services);
+  if (!canShareEnvNames(byName.values(), Boolean(context.registry.gatewayUrl))) return diagnostics;
+  const owners = new Map<string, string>();
   for (const service of context.registry.services) {
     // A repeated name is name-duplicate's finding: only its first service derives variables here.
     if (service.name === undefined || byName.get(service.name) !== service) continue;
@@ -606,6 +608,27 @@ export const checkEnvNameCollisions: Rule = (context) => {
   }
   return diagnostics;
 };
+
+/**
+ * Whether two of `services` (unique names) can derive one variable. A variable is a prefix plus
+ * _PORT, _HOST, _URL, _GATEWAY_PATH or _GATEWAY_URL, and of these only _URL ends another one. So
+ * two services share a variable only when their prefixes are equal, or when one prefix is a
+ * gateway service's prefix plus _GATEWAY (its _GATEWAY_URL is then the other's _URL). Checking
+ * prefixes alone spares a large registry five map entries per service.
+ */
+export function canShareEnvNames(services: Iterable<PartialService>, hasGatewayUrl: boolean): boolean {
+  const prefixes = new Set<string>();
+  const gatewayUrlPrefixes: string[] = [];
+  for (const service of services) {
+    if (service.name === undefined) continue;
+    const prefix = toEnvPrefix(service.name);
+    if (prefixes.has(prefix)) return true;
+    prefixes.add(prefix);
+    if (hasGatewayUrl && service.exposure === "gateway") gatewayUrlPrefixes.push(prefix);
+  }
+  for (const prefix of gatewayUrlPrefixes) if (prefixes.has(`${prefix}_GATEWAY`)) return true;
+  return false;
+}
 
 export const checkRuleSettings: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];

@@ -3,7 +3,12 @@
  * Every case is a complete registry; see `service()` for the 8-line service block.
  */
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { deriveEnvNames } from "../../lib/derive.ts";
 import { RULES } from "../../lib/diagnostics.ts";
+import type { PartialService } from "../../lib/load.ts";
+import { canShareEnvNames } from "../../lib/rules.ts";
+import type { Service } from "../../lib/schema.ts";
 import { diagnostic, diagnosticsOf, HEAD, service } from "./support.ts";
 
 const registry = (...services: string[]) => HEAD + services.join("");
@@ -506,5 +511,43 @@ describe("env-name-collision", () => {
   });
   test("without exposure: gateway there is nothing to collide with", () => {
     expect(diagnosticsOf(head + service("api", 4000) + service("api-gateway", 4001))).toEqual([]);
+  });
+  test("the prefix check agrees with comparing every derived variable", () => {
+    // Names from a small pool, so equal prefixes (a-b, a_b) and <name>-gateway pairs are common.
+    const pool = [
+      "a",
+      "b",
+      "a-b",
+      "a_b",
+      "a-gateway",
+      "a-b-gateway",
+      "a_gateway",
+      "gateway",
+      "b-gateway-gateway",
+    ];
+    const services = fc.uniqueArray(
+      fc.record({
+        name: fc.constantFrom(...pool),
+        exposure: fc.constantFrom(undefined, "gateway", "direct"),
+      }),
+      { selector: (entry) => entry.name, maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(services, fc.boolean(), (entries, hasGatewayUrl) => {
+        const partial = entries.map((entry, index) => ({ ...entry, index, rejected: [] }) as PartialService);
+        const registry = hasGatewayUrl ? { gatewayUrl: "http://localhost:9080" } : {};
+        const owners = new Map<string, string>();
+        let isShared = false;
+        for (const entry of entries) {
+          const names = deriveEnvNames(entry as Pick<Service, "name" | "exposure">, registry);
+          for (const variable of Object.values(names)) {
+            if (owners.has(variable) && owners.get(variable) !== entry.name) isShared = true;
+            owners.set(variable, entry.name);
+          }
+        }
+        expect(canShareEnvNames(partial, hasGatewayUrl)).toBe(isShared);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
