@@ -145,6 +145,11 @@ export const RULES = {
     summary: "an environment reference names a service that is not in depends_on",
     overridable: true,
   },
+  "env-literal-endpoint": {
+    severity: "error",
+    summary: "a container's literal environment value points at localhost or at a service's wrong port",
+    overridable: true,
+  },
   "container-fields-native": {
     severity: "warning",
     summary: "compose-only fields on a service that is not a container",

@@ -483,6 +483,60 @@ export const checkEnvironmentRefs: Rule = (context) => {
   return diagnostics;
 };
 
+/** `host:port` in a literal value: a loopback address or a bare DNS name (not part of a longer name). */
+const LITERAL_ENDPOINT =
+  /(?<![A-Za-z0-9.\-_])(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[a-z][a-z0-9-]*):(\d{1,5})(?![0-9])/g;
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "0.0.0.0", "[::1]"]);
+
+/**
+ * The MTProto bug, written into the registry itself: a container's literal value that reaches
+ * localhost (the container itself), or a registered service by name on a port it does not
+ * listen on inside the network. `{ urlOf: service }` always resolves right.
+ */
+export const checkLiteralEndpoints: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  let byPort: Map<number, PartialService> | undefined;
+  const byName = lastByName(context.registry.services);
+  for (const service of context.registry.services) {
+    if (!service.container || service.environment === undefined) continue;
+    for (const [variable, value] of Object.entries(service.environment)) {
+      if (typeof value !== "string" || !value.includes(":")) continue;
+      for (const match of value.matchAll(LITERAL_ENDPOINT)) {
+        const host = match[1] as string;
+        const port = Number(match[2]);
+        const where = `${variable} of ${label(service)} points at ${host}:${port}`;
+        let problem: string | undefined;
+        if (LOOPBACK_HOSTS.has(host)) {
+          if (port === (service.containerPort ?? service.port)) continue; // the container itself
+          if (!byPort) {
+            byPort = new Map();
+            for (const other of context.registry.services)
+              if (other.port !== undefined && !byPort.has(other.port)) byPort.set(other.port, other);
+          }
+          const owner = byPort.get(port);
+          problem = owner?.name
+            ? `${where}, which inside the container is the container itself, not ${owner.name}; write { urlOf: ${owner.name} }`
+            : `${where}, which inside the container is the container itself; register what listens on ${port} (npm run ports:new) and write { urlOf: <its name> }`;
+        } else {
+          const target = byName.get(host);
+          if (!target || target.port === undefined) continue;
+          if (!target.container) {
+            problem = `${where}, but ${host} is a native service with no name on the Docker network; write { urlOf: ${host} } (host.docker.internal:${target.port})`;
+          } else {
+            const listening = target.containerPort ?? target.port;
+            if (port === listening) continue;
+            problem = `${where}, but ${host} listens on ${listening} inside the network; write { urlOf: ${host} }`;
+          }
+        }
+        diagnostics.push(
+          at(context, [...servicePath(service, "environment"), variable], "env-literal-endpoint", problem),
+        );
+      }
+    }
+  }
+  return diagnostics;
+};
+
 const CONTAINER_ONLY_FIELDS = ["image", "build", "volumes", "command", "restart", "containerPort"] as const;
 
 export const checkContainerFields: Rule = (context) => {
@@ -676,6 +730,7 @@ const RULES_BY_MODE: Record<CheckMode, Rule[]> = {
     checkNetworks,
     checkConnectivity,
     checkEnvironmentRefs,
+    checkLiteralEndpoints,
     checkContainerFields,
     checkGateway,
     checkHealthchecks,

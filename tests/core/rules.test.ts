@@ -308,6 +308,100 @@ describe("connectivity", () => {
   });
 });
 
+describe("env-literal-endpoint", () => {
+  const literal = (value: string) => ["environment:", `  TARGET: ${value}`];
+  const native = (name: string, port: number) =>
+    service(name, port).replace("container: true", "container: false").replace("    network: backend\n", "");
+  test("localhost in a container names the registered owner of the port and the reference to write", () => {
+    expect(
+      diagnosticsOf(registry(service("a", 4000, literal("http://localhost:4001/x")), service("b", 4001))),
+    ).toEqual([
+      diagnostic(
+        18,
+        15,
+        "env-literal-endpoint",
+        "error",
+        "TARGET of a points at localhost:4001, which inside the container is the container itself, not b; write { urlOf: b }",
+      ),
+    ]);
+  });
+  test("127.0.0.1, 0.0.0.0 and [::1] are loopback too; an unregistered port asks for registration", () => {
+    const source = registry(
+      service("a", 4000, [
+        "environment:",
+        "  ONE: 127.0.0.1:4005",
+        "  TWO: tcp://[::1]:4006",
+        "  THREE: 0.0.0.0:4007",
+      ]),
+    );
+    expect(diagnosticsOf(source).map((d) => [d.line, d.rule, d.message])).toEqual([
+      [
+        18,
+        "env-literal-endpoint",
+        "ONE of a points at 127.0.0.1:4005, which inside the container is the container itself; register what listens on 4005 (npm run ports:new) and write { urlOf: <its name> }",
+      ],
+      [
+        19,
+        "env-literal-endpoint",
+        "TWO of a points at [::1]:4006, which inside the container is the container itself; register what listens on 4006 (npm run ports:new) and write { urlOf: <its name> }",
+      ],
+      [
+        20,
+        "env-literal-endpoint",
+        "THREE of a points at 0.0.0.0:4007, which inside the container is the container itself; register what listens on 4007 (npm run ports:new) and write { urlOf: <its name> }",
+      ],
+    ]);
+  });
+  test("a registered container by name on a port it does not listen on", () => {
+    const source = registry(
+      service("a", 4000, ["depends_on: [db]", ...literal("postgres://u:p@db:5432/app")]),
+      service("db", 4001, ["containerPort: 5433"]),
+    );
+    expect(diagnosticsOf(source)).toEqual([
+      diagnostic(
+        19,
+        15,
+        "env-literal-endpoint",
+        "error",
+        "TARGET of a points at db:5432, but db listens on 5433 inside the network; write { urlOf: db }",
+      ),
+    ]);
+  });
+  test("a native service by name has no name on the Docker network", () => {
+    const source = registry(service("a", 4000, literal("http://b:4001")), native("b", 4001));
+    expect(diagnosticsOf(source)).toEqual([
+      diagnostic(
+        18,
+        15,
+        "env-literal-endpoint",
+        "error",
+        "TARGET of a points at b:4001, but b is a native service with no name on the Docker network; write { urlOf: b } (host.docker.internal:4001)",
+      ),
+    ]);
+  });
+  test("what does work passes: the container's own port, the right container port, unknown hosts, native services", () => {
+    const source = registry(
+      service("a", 4000, [
+        "containerPort: 8080",
+        "depends_on: [db]",
+        "environment:",
+        "  SELF: http://localhost:8080/health",
+        "  DB: postgres://u:p@db:5433/app",
+        "  EXTERNAL: https://api.example.com:8443",
+        "  GATEWAY: http://host.docker.internal:4001",
+        "  PLAIN: production",
+        "  TIME: at 12:30",
+      ]),
+      service("db", 4001, ["containerPort: 5433"]),
+      native("c", 4002).replace(
+        "    owner:",
+        "    environment:\n      UP: http://localhost:4000\n    owner:",
+      ),
+    );
+    expect(diagnosticsOf(source)).toEqual([]);
+  });
+});
+
 describe("environment references", () => {
   test("env-ref-missing", () => {
     expect(diagnosticsOf(registry(service("a", 4000, ["environment:", "  DB_URL: { urlOf: db }"])))).toEqual([
