@@ -362,7 +362,19 @@ function salvage(raw: unknown): PartialRegistry {
   const entries = registrySchema.entries;
   for (const key of ["networks", "rules", "gatewayUrl"] as const) {
     const result = v.safeParse(entries[key], raw[key]);
-    if (result.success && result.output !== undefined) Object.assign(partial, { [key]: result.output });
+    if (result.success && result.output !== undefined) {
+      Object.assign(partial, { [key]: result.output });
+    } else if (key !== "gatewayUrl" && isRecord(raw[key])) {
+      // Entry by entry: one bad entry must not hide the others from the rules. A network whose
+      // definition is wrong is still declared (the schema reports the definition).
+      const kept: [string, unknown][] = [];
+      for (const [name, value] of Object.entries(raw[key])) {
+        const entry = v.safeParse(entries[key], { [name]: value });
+        if (entry.success) kept.push(...Object.entries(entry.output ?? {}));
+        else if (key === "networks") kept.push([name, {}]);
+      }
+      Object.assign(partial, { [key]: Object.fromEntries(kept) });
+    }
   }
   if (Array.isArray(raw.services)) {
     raw.services.forEach((service, index) => {

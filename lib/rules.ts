@@ -386,7 +386,11 @@ export const checkNetworks: Rule = (context) => {
       );
     });
   }
-  if (declared) {
+  // A service whose network field failed the schema may use any network: none is known unused.
+  const isUsageKnown = !context.registry.services.some(
+    (service) => service.rejected.length > 0 && service.rejected.includes("network"),
+  );
+  if (declared && isUsageKnown) {
     for (const network of Object.keys(declared)) {
       if (!used.has(network))
         diagnostics.push(

@@ -568,6 +568,12 @@ describe("rules: severity overrides", () => {
       diagnostic(7, 8, "range-overlap", "error", "range two overlaps one on 4050-4099"),
     ]);
   });
+  test("one bad entry does not drop the others: the run still applies every valid override", () => {
+    const diagnostics = diagnosticsOf(
+      overlapping('rules:\n  port-duplicate: loud\n  range-overlap: "off"\n'),
+    );
+    expect(diagnostics.map((d) => [d.line, d.rule])).toEqual([[4, "schema-value"]]);
+  });
   test("warning lowers an error", () => {
     const source = registry(service("a", 4000), service("b", 4000)).replace(
       "ranges:",
@@ -576,6 +582,30 @@ describe("rules: severity overrides", () => {
     expect(diagnosticsOf(source)).toEqual([
       diagnostic(21, 11, "port-duplicate", "warning", "port 4000 is already used by a"),
     ]);
+  });
+});
+
+describe("networks with a bad definition", () => {
+  test("still count as declared, and the other networks keep their rules", () => {
+    const source =
+      HEAD.replace("  backend: {}\n", "  backend: { driver: bridges }\n  spare: {}\n") + service("a", 4000);
+    expect(diagnosticsOf(source).map((d) => [d.line, d.rule, d.message])).toEqual([
+      [
+        7,
+        "schema-value",
+        'networks.backend.driver must be one of bridge, overlay, host, none, got "bridges"',
+      ],
+      [8, "network-unused", "network spare is used by no service"],
+    ]);
+  });
+});
+
+describe("network-unused", () => {
+  test("is not claimed while a service's network failed the schema (it may use any network)", () => {
+    const source =
+      HEAD.replace("  backend: {}\n", "  backend: {}\n  spare: {}\n") +
+      service("a", 4000).replace("network: backend", "network: Bad Name");
+    expect(diagnosticsOf(source).map((d) => d.rule)).toEqual(["schema-value"]);
   });
 });
 
