@@ -117,16 +117,48 @@ export function networksOf(service: Pick<Service, "network">): readonly string[]
 /** Where a consumer stands when it reaches a service. */
 export type Vantage = "host" | "container";
 
-export type Endpoint = { host: string; port: number; url: string };
+export type Endpoint = { readonly host: string; readonly port: number; readonly url: string };
 
 /**
- * How `target` is reached from `vantage`.
+ * How `target` is reached from `vantage` (remembered per service; do not mutate the result).
  * - From the host: `localhost` and the published port.
  * - From a container: a container target by its DNS name and container port; a native target
  *   through `host.docker.internal` and its host port (never `localhost`, which is the container
  *   itself).
  */
 export function endpointOf(target: Service, vantage: Vantage): Endpoint {
+  const cache = vantage === "host" ? hostEndpoints : containerEndpoints;
+  const cached = cache.get(target);
+  if (
+    cached &&
+    cached.name === target.name &&
+    cached.port === target.port &&
+    cached.containerPort === target.containerPort &&
+    cached.protocol === target.protocol &&
+    cached.container === target.container
+  ) {
+    return cached.endpoint;
+  }
+  const endpoint = computeEndpoint(target, vantage);
+  cache.set(target, {
+    name: target.name,
+    port: target.port,
+    containerPort: target.containerPort,
+    protocol: target.protocol,
+    container: target.container,
+    endpoint,
+  });
+  return endpoint;
+}
+
+type CachedEndpoint = Pick<Service, "name" | "port" | "containerPort" | "protocol" | "container"> & {
+  endpoint: Endpoint;
+};
+/** Per service and vantage (every generated file asks again); checked against the fields it reads. */
+const hostEndpoints = new WeakMap<Service, CachedEndpoint>();
+const containerEndpoints = new WeakMap<Service, CachedEndpoint>();
+
+function computeEndpoint(target: Service, vantage: Vantage): Endpoint {
   let host: string;
   let port: number;
   if (vantage === "host") {
@@ -244,4 +276,4 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
 
 // Called once or twice per service in a single pass: the optimizing compiler costs more than it
 // saves (lib/jit.ts).
-skipOptimizingCompiler(deriveEnvNames, computeEnvNames, toEnvPrefix, endpointOf);
+skipOptimizingCompiler(deriveEnvNames, computeEnvNames, toEnvPrefix, endpointOf, computeEndpoint);

@@ -62,9 +62,14 @@ function requireValue(value: unknown): string | number | boolean {
   return value as string | number | boolean;
 }
 
+/** The text of an interpolated value (strings, the common case, first: each runs per value). */
+function textOf(value: unknown): string {
+  return typeof value === "string" ? value : String(requireValue(value));
+}
+
 /** Bash: every value becomes one single-quoted word. */
 export function quoteShell(value: unknown): string {
-  const text = String(requireValue(value));
+  const text = textOf(value);
   return text.includes("'") ? `'${text.replaceAll("'", `'\\''`)}'` : `'${text}'`;
 }
 
@@ -77,7 +82,8 @@ export function quoteYaml(value: unknown): string {
 /** MDX text: anything beyond plain prose characters becomes a character reference. */
 const MDX_PLAIN = /^[A-Za-z0-9 .,:;/()'"+=@%?!-]*$/;
 export function escapeMdx(value: unknown): string {
-  const text = String(requireValue(value));
+  if (typeof value === "number") return String(value);
+  const text = textOf(value);
   if (MDX_PLAIN.test(text)) return text;
   return text.replace(
     /[^\p{L}\p{N} .,:;/()'"+=@%?!-]/gu,
@@ -88,7 +94,8 @@ export function escapeMdx(value: unknown): string {
 /** `.env` values: only characters that Bun's parser and Compose's env_file rules read identically. */
 const ENV_SAFE = /^[A-Za-z0-9._:/@%+\-?=&~,]*$/;
 export function checkEnvValue(value: unknown): string {
-  const text = String(requireValue(value));
+  if (typeof value === "number") return String(value);
+  const text = textOf(value);
   if (!ENV_SAFE.test(text)) throw new Error(`value ${JSON.stringify(text)} is not safe in an env file`);
   return text;
 }
@@ -235,6 +242,13 @@ function resolveEnvValue(registry: Registry, value: EnvValue): string {
   return "urlOf" in value ? endpoint.url : "hostOf" in value ? endpoint.host : String(endpoint.port);
 }
 
+/** A record's entries in code-unit order of key (none for an absent record). */
+function sortedEntries<T>(record: Record<string, T> | undefined): [string, T][] {
+  if (record === undefined) return [];
+  const entries = Object.entries(record);
+  return entries.length > 1 ? entries.sort(([a], [b]) => compareCodeUnits(a, b)) : entries;
+}
+
 export function planCompose(registry: Registry, stack: string): ComposePlan {
   const services = servicesOfStack(registry, stack).filter(isContainer);
   const networkNames = new Set<string>();
@@ -264,7 +278,8 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
         });
       }
     }
-    for (const value of Object.values(service.environment ?? {})) {
+    for (const key in service.environment) {
+      const value = service.environment[key] as EnvValue;
       if (typeof value === "string") continue;
       const target = findService(
         registry,
@@ -288,15 +303,14 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
       build: service.build && {
         context: `${FROM_COMPOSE_DIR}/${service.build.context}`,
         dockerfile: service.build.dockerfile,
-        args: Object.entries(service.build.args ?? {})
-          .sort(([a], [b]) => compareCodeUnits(a, b))
-          .map(([key, value]) => [key, composeLiteral(value)]),
+        args: sortedEntries(service.build.args).map(([key, value]) => [key, composeLiteral(value)]),
       },
       command: service.command?.map(composeLiteral),
       restart: service.restart ?? "unless-stopped",
-      environment: Object.entries(service.environment ?? {})
-        .sort(([a], [b]) => compareCodeUnits(a, b))
-        .map(([key, value]) => [key, resolveEnvValue(registry, value)]),
+      environment: sortedEntries(service.environment).map(([key, value]) => [
+        key,
+        resolveEnvValue(registry, value),
+      ]),
       ports: service.exposure === "internal" ? [] : [published],
       expose: service.exposure === "internal" ? [String(containerPort)] : [],
       networks,

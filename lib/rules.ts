@@ -369,8 +369,9 @@ export const checkNetworks: Rule = (context) => {
       );
     }
     if (!declared) continue;
-    networks.forEach((network, position) => {
-      if (Object.hasOwn(declared, network)) return;
+    for (let position = 0; position < networks.length; position++) {
+      const network = networks[position] as string;
+      if (Object.hasOwn(declared, network)) continue;
       const path =
         typeof service.network === "string"
           ? servicePath(service, "network")
@@ -384,7 +385,7 @@ export const checkNetworks: Rule = (context) => {
           `network ${network} of ${label(service)} is not declared under networks:${suggestion ? `; did you mean ${suggestion}?` : ""}`,
         ),
       );
-    });
+    }
   }
   // A service whose network field failed the schema may use any network: none is known unused.
   const isUsageKnown = !context.registry.services.some(
@@ -457,7 +458,8 @@ function sharesNetwork(own: readonly string[], theirs: readonly string[]): boole
 export const checkEnvironmentRefs: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   for (const service of context.registry.services) {
-    for (const [variable, value] of Object.entries(service.environment ?? {})) {
+    if (service.environment === undefined) continue;
+    for (const [variable, value] of Object.entries(service.environment)) {
       if (typeof value === "string") continue;
       const target = "urlOf" in value ? value.urlOf : "hostOf" in value ? value.hostOf : value.portOf;
       const isKnown = context.names.has(target);
