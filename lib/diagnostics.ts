@@ -147,7 +147,8 @@ export const RULES = {
   },
   "env-literal-endpoint": {
     severity: "error",
-    summary: "a container's literal environment value points at localhost or at a service's wrong port",
+    summary:
+      "a container's literal environment value reaches another service at localhost or on a port it does not listen on",
     overridable: true,
   },
   "container-fields-native": {

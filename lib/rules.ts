@@ -491,13 +491,15 @@ export const checkEnvironmentRefs: Rule = (context) => {
 
 /** `host:port` in a literal value: a loopback address or a bare DNS name (not part of a longer name). */
 const LITERAL_ENDPOINT =
-  /(?<![A-Za-z0-9.\-_])(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[a-z][a-z0-9-]*):(\d{1,5})(?![0-9])/g;
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "0.0.0.0", "[::1]"]);
+  /(?<![A-Za-z0-9.\-_])(localhost|127\.0\.0\.1|\[::1\]|[a-z][a-z0-9-]*):(\d{1,5})(?![0-9])/g;
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
  * The MTProto bug, written into the registry itself: a container's literal value that reaches
- * localhost (the container itself), or a registered service by name on a port it does not
- * listen on inside the network. `{ urlOf: service }` always resolves right.
+ * another registered service at localhost (the container itself), or a registered service by name
+ * on a port it does not listen on inside the network. `{ urlOf: service }` always resolves right.
+ * Loopback on a port no other service owns may be the container's own extra listener (metrics, a
+ * debugger), and 0.0.0.0 is a bind address: neither is reported.
  */
 export const checkLiteralEndpoints: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
@@ -520,9 +522,8 @@ export const checkLiteralEndpoints: Rule = (context) => {
               if (other.port !== undefined && !byPort.has(other.port)) byPort.set(other.port, other);
           }
           const owner = byPort.get(port);
-          problem = owner?.name
-            ? `${where}, which inside the container is the container itself, not ${owner.name}; write { urlOf: ${owner.name} }`
-            : `${where}, which inside the container is the container itself; register what listens on ${port} (npm run ports:new) and write { urlOf: <its name> }`;
+          if (!owner?.name || owner === service) continue;
+          problem = `${where}, which inside the container is the container itself, not ${owner.name}; write { urlOf: ${owner.name} }`;
         } else {
           const target = byName.get(host);
           if (!target || target.port === undefined) continue;

@@ -325,30 +325,21 @@ describe("env-literal-endpoint", () => {
       ),
     ]);
   });
-  test("127.0.0.1, 0.0.0.0 and [::1] are loopback too; an unregistered port asks for registration", () => {
+  test("127.0.0.1 and [::1] are loopback too", () => {
     const source = registry(
-      service("a", 4000, [
-        "environment:",
-        "  ONE: 127.0.0.1:4005",
-        "  TWO: tcp://[::1]:4006",
-        "  THREE: 0.0.0.0:4007",
-      ]),
+      service("a", 4000, ["environment:", "  ONE: 127.0.0.1:4001", "  TWO: tcp://[::1]:4001"]),
+      service("b", 4001),
     );
     expect(diagnosticsOf(source).map((d) => [d.line, d.rule, d.message])).toEqual([
       [
         18,
         "env-literal-endpoint",
-        "ONE of a points at 127.0.0.1:4005, which inside the container is the container itself; register what listens on 4005 (npm run ports:new) and write { urlOf: <its name> }",
+        "ONE of a points at 127.0.0.1:4001, which inside the container is the container itself, not b; write { urlOf: b }",
       ],
       [
         19,
         "env-literal-endpoint",
-        "TWO of a points at [::1]:4006, which inside the container is the container itself; register what listens on 4006 (npm run ports:new) and write { urlOf: <its name> }",
-      ],
-      [
-        20,
-        "env-literal-endpoint",
-        "THREE of a points at 0.0.0.0:4007, which inside the container is the container itself; register what listens on 4007 (npm run ports:new) and write { urlOf: <its name> }",
+        "TWO of a points at [::1]:4001, which inside the container is the container itself, not b; write { urlOf: b }",
       ],
     ]);
   });
@@ -379,13 +370,15 @@ describe("env-literal-endpoint", () => {
       ),
     ]);
   });
-  test("what does work passes: the container's own port, the right container port, unknown hosts, native services", () => {
+  test("what works passes: own ports, the right container port, bind addresses, unknown hosts, native services", () => {
     const source = registry(
       service("a", 4000, [
         "containerPort: 8080",
         "depends_on: [db]",
         "environment:",
         "  SELF: http://localhost:8080/health",
+        "  METRICS: localhost:9100",
+        "  BIND: 0.0.0.0:4001",
         "  DB: postgres://u:p@db:5433/app",
         "  EXTERNAL: https://api.example.com:8443",
         "  GATEWAY: http://host.docker.internal:4001",
