@@ -31,6 +31,7 @@ export function describeSystemError(error: unknown): string | undefined {
       EACCES: "permission denied",
       EISDIR: "is a directory",
       ENOTDIR: "not a directory",
+      EEXIST: "a file is in the way",
       EROFS: "read-only file system",
       ENOSPC: "no space left on device",
       ELOOP: "too many symbolic links",

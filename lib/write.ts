@@ -10,12 +10,13 @@ import {
   readFileSync,
   realpathSync,
   renameSync,
+  rmdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { compareCodeUnits } from "./derive.ts";
-import { IoError } from "./errors.ts";
+import { describeSystemError, IoError } from "./errors.ts";
 import { COMPOSE_FILE_PATTERN, GENERATED_MARKER, OUTPUT_PATHS, type Output } from "./render.ts";
 import { unifiedDiff } from "./text-diff.ts";
 
@@ -66,13 +67,17 @@ export class Confinement {
     return target;
   }
 
-  /** Creates the directory of `target` (after `resolve`) and proves what it created. */
-  makeDirectory(path: string, target: string): void {
+  /**
+   * Creates the directory of `target` (after `resolve`) and proves what it created. Returns the
+   * first directory it had to create (undefined when it existed), for a rollback.
+   */
+  makeDirectory(path: string, target: string): string | undefined {
     const directory = dirname(target);
-    if (lstatSync(directory, { throwIfNoEntry: false })?.isDirectory()) return;
-    mkdirSync(directory, { recursive: true });
+    if (lstatSync(directory, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+    const created = mkdirSync(directory, { recursive: true });
     this.#provenDirectories.delete(directory);
     this.#proveDirectory(path, directory);
+    return created;
   }
 
   #proveDirectory(path: string, directory: string): void {
@@ -88,6 +93,9 @@ export class Confinement {
       }
       if (info.isSymbolicLink()) {
         throw new IoError(`refusing to write ${path}: ${relative(this.root, current)} is a symlink`);
+      }
+      if (!info.isDirectory()) {
+        throw new IoError(`cannot write ${path}: ${relative(this.root, current)} is not a directory`);
       }
     }
     let existing = directory;
@@ -186,17 +194,76 @@ function temporaryName(): string {
   return `.${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}.tmp`;
 }
 
-function writeConfined(confinement: Confinement, path: string, content: string, mode: number): void {
+/** A file written next to its target, waiting for the rename that puts it in place. */
+type Staged = { temporary: string; target: string };
+
+/** Writes `content` to a temporary file beside the target of `path` (mode set, not yet renamed). */
+function stageConfined(
+  confinement: Confinement,
+  path: string,
+  content: string,
+  mode: number,
+  createdDirectories: string[],
+): Staged {
   const target = confinement.resolve(path);
-  confinement.makeDirectory(path, target);
+  let created: string | undefined;
+  try {
+    created = confinement.makeDirectory(path, target);
+  } catch (error) {
+    if (error instanceof IoError) throw error;
+    throw new IoError(`cannot create the directory of ${path} (${reasonOf(error)})`);
+  }
+  if (created) createdDirectories.push(created);
   const temporary = join(dirname(target), temporaryName());
   try {
     writeFileSync(temporary, content, { mode, flag: "wx" });
     chmodSync(temporary, mode);
-    renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
+    throw new IoError(`cannot write ${path} (${reasonOf(error)})`);
+  }
+  return { temporary, target };
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return describeSystemError(error)?.split(":")[0] ?? (typeof code === "string" ? code : String(error));
+}
+
+function writeConfined(confinement: Confinement, path: string, content: string, mode: number): void {
+  const staged = stageConfined(confinement, path, content, mode, []);
+  try {
+    renameSync(staged.temporary, staged.target);
+  } catch (error) {
+    rmSync(staged.temporary, { force: true });
     throw error;
+  }
+}
+
+/** Undoes a failed sync before any rename: the temporary files, then the directories it created. */
+function rollBack(staged: readonly Staged[], createdDirectories: readonly string[]): void {
+  for (const file of staged) rmSync(file.temporary, { force: true });
+  for (const directory of [...createdDirectories].reverse()) {
+    // Only what this run created, and only while it holds nothing else.
+    removeEmptyTree(directory);
+  }
+}
+
+function removeEmptyTree(directory: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(directory);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const child = join(directory, entry);
+    if (lstatSync(child, { throwIfNoEntry: false })?.isDirectory()) removeEmptyTree(child);
+  }
+  try {
+    rmdirSync(directory);
+  } catch {
+    // not empty: something else lives there now; leave it
   }
 }
 
@@ -212,7 +279,9 @@ export async function writeFileAtomic(
 
 /**
  * Applies the statuses: writes stale and missing files, deletes orphans, touches nothing else.
- * Every target is confined before the first write, so a refused path writes nothing at all.
+ * All or nothing: every target is confined and every new file written beside its target before
+ * the first rename, so a refused path or a failed write (permissions, a full disk) leaves the tree
+ * as it was.
  */
 export async function applyOutputs(
   root: string,
@@ -222,17 +291,27 @@ export async function applyOutputs(
   const byPath = new Map(outputs.map((output) => [output.path, output]));
   const confinement = new Confinement(root);
   for (const status of statuses) confinement.resolve(status.path);
+  const staged: Staged[] = [];
+  const createdDirectories: string[] = [];
+  try {
+    for (const status of statuses) {
+      const output = byPath.get(status.path);
+      if (!output || status.state === "orphaned" || status.isModeOnly) continue;
+      if (status.state === "stale" || status.state === "missing") {
+        staged.push(stageConfined(confinement, output.path, output.content, output.mode, createdDirectories));
+      }
+    }
+  } catch (error) {
+    rollBack(staged, createdDirectories);
+    throw error instanceof IoError ? new IoError(`${error.message}; nothing was changed`) : error;
+  }
+  for (const file of staged) renameSync(file.temporary, file.target);
   for (const status of statuses) {
     if (status.state === "orphaned") {
       rmSync(confinement.resolve(status.path));
       continue;
     }
     const output = byPath.get(status.path);
-    if (!output) continue;
-    if (status.isModeOnly) {
-      chmodSync(confinement.resolve(status.path), output.mode);
-    } else if (status.state === "stale" || status.state === "missing") {
-      writeConfined(confinement, output.path, output.content, output.mode);
-    }
+    if (output && status.isModeOnly) chmodSync(confinement.resolve(status.path), output.mode);
   }
 }
