@@ -159,25 +159,18 @@ describe("all or nothing", () => {
   test("a write that fails part-way puts no file in place and removes the directories it made", async () => {
     // tools/compose is not writable, and its files come last: five files are already written
     // beside their targets when the first compose file fails. Root ignores permissions, so a
-    // root test run starts the sync as the unprivileged user nobody.
+    // root test run starts the sync without the capabilities that let it (setpriv, util-linux).
     const root = await basicRoot();
     await mkdir(join(root, "tools/compose"), { recursive: true });
-    for (const directory of [root, join(root, "config"), join(root, "config/ports"), join(root, "tools")]) {
-      await chmod(directory, 0o777);
-    }
     await chmod(join(root, "tools/compose"), 0o555);
     const before = (await readdir(root, { recursive: true })).sort(compareCodeUnits);
-    const home = await makeTempDir("home-"); // Bun keeps its transpiler cache under HOME
-    cleanups.push(home);
-    await chmod(home, 0o777);
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const result = Bun.spawnSync([process.execPath, join(REPO, "tasks/sync.ts"), "--root", root], {
-      cwd: REPO,
-      env: { ...process.env, NO_COLOR: "1", HOME: home },
-      stdout: "pipe",
-      stderr: "pipe",
-      ...asUser,
-    });
+    const caps = "-dac_override,-dac_read_search,-fowner";
+    const withoutOverride =
+      process.getuid?.() === 0 ? ["setpriv", `--bounding-set=${caps}`, `--inh-caps=${caps}`] : [];
+    const result = Bun.spawnSync(
+      [...withoutOverride, process.execPath, join(REPO, "tasks/sync.ts"), "--root", root],
+      { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+    );
     await chmod(join(root, "tools/compose"), 0o755);
     expect(result.stderr.toString()).toBe(
       "sync: cannot write tools/compose/docker-compose.data.yml (permission denied); nothing was changed\n",
