@@ -535,8 +535,15 @@ export async function run(options: NewOptions): Promise<NewResult> {
   }
   const { mode } = await stat(registryPath);
   await writeFileAtomic(root, registryFile, text, mode & 0o777);
+  try {
+    result.sync = await runSync({ root, registryPath: options.registryPath });
+  } catch (error) {
+    // Sync changed nothing (it writes all or nothing): put the registry back, so the run as a
+    // whole changes nothing either, rather than leave an entry whose files were never generated.
+    await writeFileAtomic(root, registryFile, source, mode & 0o777);
+    throw error;
+  }
   result.isWritten = true;
-  result.sync = await runSync({ root, registryPath: options.registryPath });
   result.nextSteps = describeNextSteps(entry, registryFile);
   return result;
 }

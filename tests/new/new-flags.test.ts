@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { copyFixture, FIXTURES, removeDir, runTask } from "../core/support.ts";
@@ -128,6 +128,31 @@ describe("ports:new with flags (no terminal)", () => {
       stderr: "",
       exitCode: 0,
     });
+  });
+
+  test("when sync cannot write, the registry is put back: the run changes nothing", async () => {
+    const root = await shopRoot();
+    await mkdir(join(root, "tools/compose"), { recursive: true });
+    await chmod(join(root, "tools/compose"), 0o555);
+    const before = await readRegistry(root);
+    // Root ignores permissions: take away the capabilities that let it (setpriv, util-linux).
+    const caps = "-dac_override,-dac_read_search,-fowner";
+    const wrapper =
+      process.getuid?.() === 0 ? ["setpriv", `--bounding-set=${caps}`, `--inh-caps=${caps}`] : [];
+    const result = await runNew([...CART_FLAGS, "--yes"], root, 20_000, wrapper);
+    await chmod(join(root, "tools/compose"), 0o755);
+    expect(result.stderr).toBe(
+      "new: cannot write tools/compose/docker-compose.data.yml (permission denied); nothing was changed\n",
+    );
+    expect(result.exitCode).toBe(2);
+    expect(await readRegistry(root)).toBe(before);
+    expect((await readdir(root, { recursive: true })).sort()).toEqual([
+      "config",
+      "config/ports",
+      "config/ports/registry.yaml",
+      "tools",
+      "tools/compose",
+    ]);
   });
 
   test("--dry-run prints the entry and the diff and writes nothing", async () => {

@@ -18,8 +18,13 @@ function cleanEnv(): Record<string, string> {
 }
 
 /** Runs `bun tasks/new.ts ARGS` without a terminal (stdin is a pipe that closes at once). */
-export async function runNew(args: string[], cwd: string, timeoutMs = 20_000): Promise<Spawned> {
-  const child = Bun.spawn([process.execPath, NEW_TASK, ...args], {
+export async function runNew(
+  args: string[],
+  cwd: string,
+  timeoutMs = 20_000,
+  wrapper: string[] = [],
+): Promise<Spawned> {
+  const child = Bun.spawn([...wrapper, process.execPath, NEW_TASK, ...args], {
     cwd,
     env: cleanEnv(),
     stdin: "pipe",
