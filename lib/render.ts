@@ -370,11 +370,46 @@ function planDocs(registry: Registry) {
     replacement: service.replacement ?? "-",
     notes: service.notes ?? "-",
   }));
+  return {
+    usage: usage.map((entry) => ({
+      ...entry,
+      percent: entry.size > 0 ? Math.round((entry.used * 100) / entry.size) : 0,
+      next: entry.nextFree[0] === undefined ? "full" : String(entry.nextFree[0]),
+    })),
+    byStack,
+    deprecated,
+    graph: planGraph(registry),
+  };
+}
+
+/**
+ * Mermaid's default limits (`maxEdges`, `maxTextSize`): past either, a renderer shows an error box
+ * instead of the diagram, so a larger graph is left out with a sentence saying why.
+ */
+export const MERMAID_LIMITS = { edges: 500, textSize: 50_000 } as const;
+
+export type DocsGraph =
+  | {
+      isDrawn: true;
+      nodes: { id: string; name: string }[];
+      edges: { from: string; to: string }[];
+      /** The diagram's length in characters, as Mermaid counts it against its limit. */
+      textSize: number;
+    }
+  | { isDrawn: false; services: number; edges: number };
+
+export function planGraph(registry: Registry): DocsGraph {
+  let edgeCount = 0;
+  for (const service of registry.services) edgeCount += service.depends_on?.length ?? 0;
+  const omitted: DocsGraph = { isDrawn: false, services: registry.services.length, edges: edgeCount };
+  if (edgeCount > MERMAID_LIMITS.edges) return omitted;
   // One mermaid id per service; edges to unregistered names are left out.
   const ids = new Map<string, string>();
+  let textSize = "graph LR\n".length;
   const nodes = servicesByName(registry).map((service) => {
     const id = ids.get(service.name) ?? mermaidId(service.name);
     ids.set(service.name, id);
+    textSize += id.length + service.name.length + 7; // `  id["name"]\n`
     return { id, name: service.name };
   });
   const edges: { from: string; to: string }[] = [];
@@ -384,20 +419,12 @@ function planDocs(registry: Registry) {
     // Default sort: code-unit order, as compareCodeUnits.
     for (const dependency of dependencies.length > 1 ? [...dependencies].sort() : dependencies) {
       const to = ids.get(dependency);
-      if (to !== undefined) edges.push({ from, to });
+      if (to === undefined) continue;
+      edges.push({ from, to });
+      textSize += from.length + to.length + 8; // `  from --> to\n`
     }
   }
-  return {
-    usage: usage.map((entry) => ({
-      ...entry,
-      percent: entry.size > 0 ? Math.round((entry.used * 100) / entry.size) : 0,
-      next: entry.nextFree[0] === undefined ? "full" : String(entry.nextFree[0]),
-    })),
-    byStack,
-    deprecated,
-    nodes,
-    edges,
-  };
+  return textSize > MERMAID_LIMITS.textSize ? omitted : { isDrawn: true, nodes, edges, textSize };
 }
 
 function sortByName(services: readonly Service[]): Service[] {
@@ -555,6 +582,7 @@ export function renderAll(registry: Registry, options: RenderOptions): Output[] 
           docs: planDocs(registry),
           yaml: quoteYaml,
           composePathOf,
+          mermaidLimits: MERMAID_LIMITS,
         }),
       ),
       mode: 0o644,

@@ -3,13 +3,16 @@
  * healthchecks. Whole rendered files are covered by the golden files in tests/golden.
  */
 import { describe, expect, test } from "bun:test";
+import { compile } from "@mdx-js/mdx";
 import { endpointOf, sharedEndpointOf } from "../../lib/derive.ts";
 import {
   checkEnvValue,
   escapeMdx,
   healthcheckTestOf,
+  OUTPUT_PATHS,
   planCompose,
   planEnv,
+  planGraph,
   quoteShell,
   quoteYaml,
   renderAll,
@@ -234,5 +237,51 @@ describe("renderAll", () => {
       registryFile: "config/ports/registry.yaml",
     });
     expect(backward).toEqual(forward);
+  });
+});
+
+describe("the docs page's dependency graph", () => {
+  /** `count` services, each depending on the `fanOut` before it. */
+  const chain = (count: number, fanOut: number, nameLength = 8): Registry =>
+    registryOf(
+      Array.from({ length: count }, (_, index) => ({
+        ...base,
+        name: `s${String(index).padStart(nameLength - 1, "0")}`,
+        port: 4000 + index,
+        depends_on: Array.from(
+          { length: Math.min(index, fanOut) },
+          (_, back) => `s${String(index - back - 1).padStart(nameLength - 1, "0")}`,
+        ),
+      })),
+      { ranges: { web: "4000-9999" } },
+    );
+  const docsOf = (registry: Registry) =>
+    renderAll(registry, { registryFile: "r.yaml" }).find((output) => output.path === OUTPUT_PATHS.docs)
+      ?.content ?? "";
+
+  test("is drawn within Mermaid's limits, and its size is counted as Mermaid counts it", () => {
+    const registry = chain(103, 5); // 0 + 1 + 2 + 3 + 4 + 98 * 5 = 500 edges: the limit, still drawn
+    const graph = planGraph(registry);
+    expect(graph.isDrawn).toBe(true);
+    const page = docsOf(registry);
+    const diagram = page.slice(page.indexOf("```mermaid\n") + 11, page.lastIndexOf("```"));
+    expect(graph.isDrawn && graph.edges.length).toBe(500);
+    expect(graph.isDrawn && graph.textSize).toBe(diagram.length);
+  });
+
+  test("past 500 edges it is left out with a sentence, and the page still compiles", async () => {
+    const registry = chain(104, 5); // 505 edges
+    expect(planGraph(registry)).toEqual({ isDrawn: false, services: 104, edges: 505 });
+    const page = docsOf(registry);
+    expect(page).not.toContain("```mermaid");
+    expect(page).toContain(
+      "The graph of 104 services and 505 dependencies is larger than Mermaid draws (500 edges, 50000 characters), so it is left out. Every service's `depends_on` is in `config/ports/index.json`.\n",
+    );
+    await compile(page);
+  });
+
+  test("past 50,000 characters it is left out too, whatever the edges", () => {
+    const registry = chain(900, 0, 40); // no edges; 900 nodes of about 90 characters
+    expect(planGraph(registry)).toEqual({ isDrawn: false, services: 900, edges: 0 });
   });
 });
