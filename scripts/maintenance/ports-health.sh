@@ -9,13 +9,15 @@
 #   --network              check from inside the Docker network: DNS names and container ports
 #   PORTS_HEALTH_HOST      host for every check (default: localhost, or the DNS name with --network)
 #   PORTS_HEALTH_TIMEOUT   seconds per check (default: 3)
+#   PORTS_HEALTH_JOBS      checks run at once (default: 16); results print in registry order
 set -euo pipefail
 
-usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+usage() { # the comment block above, without its `# `
+  sed -n '2,/^set -euo pipefail$/{ /^#/ s/^# \{0,1\}//p; }' "$0"
 }
 
 timeout_s="${PORTS_HEALTH_TIMEOUT:-3}"
+max_jobs="${PORTS_HEALTH_JOBS:-16}"
 host_override="${PORTS_HEALTH_HOST:-}"
 mode="host"
 stack_filter=""
@@ -34,19 +36,29 @@ done
 case "$timeout_s" in
   '' | *[!0-9]*) echo "ports-health: PORTS_HEALTH_TIMEOUT must be a whole number of seconds" >&2; exit 2 ;;
 esac
+case "$max_jobs" in
+  '' | 0 | *[!0-9]*) echo "ports-health: PORTS_HEALTH_JOBS must be a whole number above 0" >&2; exit 2 ;;
+esac
 
-healthy=0
-unhealthy=0
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+checks=0
 
 report() { # status name stack target detail
   printf '%-4s %s (%s) %s %s\n' "$1" "$2" "$3" "$4" "$5"
-  if [ "$1" = "ok" ]; then healthy=$((healthy + 1)); else unhealthy=$((unhealthy + 1)); fi
 }
 
 check() { # kind scheme name stack network_host host_port network_port path expected
+  if [ -n "$stack_filter" ] && [ "$4" != "$stack_filter" ]; then return 0; fi
+  # wait -n needs bash 4.3; an older bash polls instead
+  while [ "$(jobs -pr | wc -l)" -ge "$max_jobs" ]; do wait -n 2>/dev/null || sleep 0.1; done
+  checks=$((checks + 1))
+  probe "$@" >"${results}/${checks}" &
+}
+
+probe() { # kind scheme name stack network_host host_port network_port path expected
   local kind="$1" scheme="$2" name="$3" stack="$4" network_host="$5" host_port="$6" network_port="$7"
   local path="$8" expected="$9" host port status url
-  if [ -n "$stack_filter" ] && [ "$stack" != "$stack_filter" ]; then return 0; fi
   if [ "$mode" = "network" ]; then host="$network_host"; port="$network_port"; else host="localhost"; port="$host_port"; fi
   if [ -n "$host_override" ]; then host="$host_override"; fi
   if [ "$kind" = "http" ]; then
@@ -84,9 +96,19 @@ check() { # kind scheme name stack network_host host_port network_port path expe
   check 'tcp' 'http' 'telegram-redis-master' 'telegram' 'telegram-redis-master' '4079' '6379' '' '0'
 }
 
-if [ $((healthy + unhealthy)) -eq 0 ]; then
+wait
+
+if [ "$checks" -eq 0 ]; then
   echo "ports-health: no service matches --stack ${stack_filter}" >&2
   exit 2
 fi
+healthy=0
+unhealthy=0
+for ((index = 1; index <= checks; index++)); do
+  line=""
+  IFS= read -r line <"${results}/${index}" || true
+  printf '%s\n' "$line"
+  if [ "${line%% *}" = "ok" ]; then healthy=$((healthy + 1)); else unhealthy=$((unhealthy + 1)); fi
+done
 echo "${healthy} healthy, ${unhealthy} unhealthy"
 [ "$unhealthy" -eq 0 ]

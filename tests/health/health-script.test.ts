@@ -1,0 +1,126 @@
+/**
+ * The generated health script (scripts/maintenance/ports-health.sh), run by bash against real
+ * listeners: checks overlap, up to PORTS_HEALTH_JOBS at a time, and results print in the
+ * registry's order with the summary and exit code of a sequential run.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TCPSocketListener } from "bun";
+import { OUTPUT_PATHS } from "../../lib/render.ts";
+import { run as runSync } from "../../tasks/sync.ts";
+import { makeTempDir, removeDir } from "../core/support.ts";
+
+/** Listeners that accept and never answer: every HTTP check waits for its full timeout. */
+let silent: TCPSocketListener<undefined>[] = [];
+let open = 0;
+let mostOpen = 0;
+let root: string;
+let names: string[] = [];
+
+beforeAll(async () => {
+  for (let index = 0; index < 4; index++) {
+    silent.push(
+      Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        socket: {
+          open() {
+            open++;
+            mostOpen = Math.max(mostOpen, open);
+          },
+          close() {
+            open--;
+          },
+          data() {},
+        },
+      }),
+    );
+  }
+  root = await makeTempDir("health-script-");
+  // Registry order: stacks by name, then services by port.
+  const ports = silent.map((listener) => listener.port).sort((a, b) => a - b);
+  names = ports.map((_, index) => `slow-${index}`);
+  const services = ports.map((port, index) =>
+    [
+      `  - name: slow-${index}`,
+      "    stack: edge",
+      `    port: ${port}`,
+      "    protocol: http",
+      "    owner: Team A",
+      "    description: Accepts and never answers",
+      "    healthcheck:",
+      "      endpoint: /health",
+    ].join("\n"),
+  );
+  await mkdir(join(root, "config/ports"), { recursive: true });
+  await writeFile(
+    join(root, "config/ports/registry.yaml"),
+    [
+      'version: "1.0.0"',
+      'lastUpdated: "2025-11-11"',
+      "ranges:",
+      '  edge: "1024-65535"',
+      "rules:",
+      '  port-ephemeral: "off"',
+      "services:",
+      ...services,
+      "",
+    ].join("\n"),
+  );
+  const report = await runSync({ root });
+  if (!report.isValid) throw new Error(JSON.stringify(report.diagnostics));
+});
+
+afterAll(async () => {
+  for (const listener of silent) listener.stop(true);
+  silent = [];
+  await removeDir(root);
+});
+
+/** bash, asynchronously: the listeners in this process must keep accepting. */
+async function runScript(env: Record<string, string>) {
+  const child = Bun.spawn(["bash", OUTPUT_PATHS.health], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, exitCode };
+}
+
+describe("the generated health script", () => {
+  test("runs checks at the same time and prints them in registry order", async () => {
+    mostOpen = 0;
+    const result = await runScript({ PORTS_HEALTH_TIMEOUT: "1" });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(1);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, -1).map((line) => line.split(" ")[1])).toEqual(names);
+    expect(
+      lines.slice(0, -1).every((line) => line.startsWith("FAIL ") && line.endsWith("-> 000, expected 200")),
+    ).toBe(true);
+    expect(lines.at(-1)).toBe("0 healthy, 4 unhealthy");
+    expect(mostOpen).toBe(4);
+  }, 20_000);
+
+  test("PORTS_HEALTH_JOBS caps how many run at once", async () => {
+    mostOpen = 0;
+    const result = await runScript({ PORTS_HEALTH_TIMEOUT: "1", PORTS_HEALTH_JOBS: "1" });
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("0 healthy, 4 unhealthy");
+    expect(mostOpen).toBe(1);
+  }, 20_000);
+
+  test("a PORTS_HEALTH_JOBS that is not a positive whole number is a usage error", async () => {
+    expect(await runScript({ PORTS_HEALTH_JOBS: "0" })).toEqual({
+      stdout: "",
+      stderr: "ports-health: PORTS_HEALTH_JOBS must be a whole number above 0\n",
+      exitCode: 2,
+    });
+  });
+});
