@@ -9,7 +9,7 @@ import { RULES } from "../../lib/diagnostics.ts";
 import type { PartialService } from "../../lib/load.ts";
 import { canShareEnvNames } from "../../lib/rules.ts";
 import type { Service } from "../../lib/schema.ts";
-import { diagnostic, diagnosticsOf, HEAD, service } from "./support.ts";
+import { diagnostic, diagnosticsOf, HEAD, nativeService, service } from "./support.ts";
 
 const registry = (...services: string[]) => HEAD + services.join("");
 
@@ -284,9 +284,7 @@ describe("connectivity", () => {
     expect(diagnosticsOf(source)).toEqual([]);
   });
   test("depends-native says how the container reaches the host", () => {
-    const native = service("b", 4001)
-      .replace("container: true", "container: false")
-      .replace("    network: backend\n", "");
+    const native = nativeService("b", 4001);
     expect(diagnosticsOf(registry(service("a", 4000, ["depends_on: [b]"]), native))).toEqual([
       diagnostic(
         17,
@@ -298,20 +296,16 @@ describe("connectivity", () => {
     ]);
   });
   test("a native service depending on a native service passes", () => {
-    const native = (name: string, port: number, extra: string[] = []) =>
-      service(name, port, extra)
-        .replace("container: true", "container: false")
-        .replace("    network: backend\n", "");
     expect(
-      diagnosticsOf(registry(service("c", 4002), native("a", 4000, ["depends_on: [b]"]), native("b", 4001))),
+      diagnosticsOf(
+        registry(service("c", 4002), nativeService("a", 4000, ["depends_on: [b]"]), nativeService("b", 4001)),
+      ),
     ).toEqual([]);
   });
 });
 
 describe("env-literal-endpoint", () => {
   const literal = (value: string) => ["environment:", `  TARGET: ${value}`];
-  const native = (name: string, port: number) =>
-    service(name, port).replace("container: true", "container: false").replace("    network: backend\n", "");
   test("localhost in a container names the registered owner of the port and the reference to write", () => {
     expect(
       diagnosticsOf(registry(service("a", 4000, literal("http://localhost:4001/x")), service("b", 4001))),
@@ -359,7 +353,7 @@ describe("env-literal-endpoint", () => {
     ]);
   });
   test("a native service by name has no name on the Docker network", () => {
-    const source = registry(service("a", 4000, literal("http://b:4001")), native("b", 4001));
+    const source = registry(service("a", 4000, literal("http://b:4001")), nativeService("b", 4001));
     expect(diagnosticsOf(source)).toEqual([
       diagnostic(
         18,
@@ -386,7 +380,7 @@ describe("env-literal-endpoint", () => {
         "  TIME: at 12:30",
       ]),
       service("db", 4001, ["containerPort: 5433"]),
-      native("c", 4002).replace(
+      nativeService("c", 4002).replace(
         "    owner:",
         "    environment:\n      UP: http://localhost:4000\n    owner:",
       ),
@@ -435,9 +429,7 @@ describe("container-fields-native", () => {
   test("compose fields on a native service are reported at the key", () => {
     const source = registry(
       service("c", 4001),
-      service("a", 4000, ["image: nginx:1", "restart: always"])
-        .replace("container: true", "container: false")
-        .replace("    network: backend\n", ""),
+      nativeService("a", 4000, ["image: nginx:1", "restart: always"]),
     );
     expect(diagnosticsOf(source)).toEqual([
       diagnostic(

@@ -43,6 +43,13 @@ export function service(name: string, port: number, extra: string[] = [], stack 
   ].join("\n");
 }
 
+/** The same block as `service()`, for a native service: no `container: true`, no network. */
+export function nativeService(name: string, port: number, extra: string[] = [], stack = "api"): string {
+  return service(name, port, extra, stack)
+    .replace("container: true", "container: false")
+    .replace("    network: backend\n", "");
+}
+
 export function diagnosticsOf(source: string, file = "r.yaml"): Diagnostic[] {
   return validateParsed(parseRegistry(source, file)).diagnostics;
 }
@@ -121,13 +128,26 @@ export async function runTaskAsync(
   cwd = REPO,
   env: Record<string, string | undefined> = {},
 ): Promise<TaskResult> {
-  const child = Bun.spawn([process.execPath, join(REPO, "tasks", `${task}.ts`), ...args], {
-    cwd,
-    env: taskEnv(env),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  return spawnAsync([process.execPath, join(REPO, "tasks", `${task}.ts`), ...args], cwd, taskEnv(env));
+}
+
+/**
+ * A command prefix that makes file permissions apply to this user: root ignores them, so as root
+ * it drops the capabilities that override them (setpriv, util-linux); anyone else needs nothing.
+ */
+export function permissionsApply(): string[] {
+  if (process.getuid?.() !== 0) return [];
+  const caps = "-dac_override,-dac_read_search,-fowner";
+  return ["setpriv", `--bounding-set=${caps}`, `--inh-caps=${caps}`];
+}
+
+/** Any command, without blocking this process; `env` is the child's whole environment. */
+export async function spawnAsync(
+  command: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<TaskResult> {
+  const child = Bun.spawn(command, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, exitCode] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { TCPSocketListener } from "bun";
 import { OUTPUT_PATHS } from "../../lib/render.ts";
 import { run as runSync } from "../../tasks/sync.ts";
-import { makeTempDir, removeDir } from "../core/support.ts";
+import { makeTempDir, removeDir, spawnAsync } from "../core/support.ts";
 
 /** Listeners that accept and never answer: every HTTP check waits for its full timeout. */
 let silent: TCPSocketListener<undefined>[] = [];
@@ -79,19 +79,11 @@ afterAll(async () => {
 });
 
 /** bash, asynchronously: the listeners in this process must keep accepting. */
-async function runScript(env: Record<string, string>) {
-  const child = Bun.spawn(["bash", OUTPUT_PATHS.health], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
+function runScript(env: Record<string, string>) {
+  return spawnAsync(["bash", OUTPUT_PATHS.health], root, {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    ...env,
   });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { stdout, stderr, exitCode };
 }
 
 describe("the generated health script", () => {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { copyFixture, FIXTURES, removeDir, runTask } from "../core/support.ts";
+import { copyFixture, FIXTURES, permissionsApply, removeDir, runTask } from "../core/support.ts";
 import { type HeldPort, holdPortIn, ownCommand } from "../doctor/support.ts";
 import { runNew, todayUtc } from "./support.ts";
 
@@ -135,11 +135,7 @@ describe("ports:new with flags (no terminal)", () => {
     await mkdir(join(root, "tools/compose"), { recursive: true });
     await chmod(join(root, "tools/compose"), 0o555);
     const before = await readRegistry(root);
-    // Root ignores permissions: take away the capabilities that let it (setpriv, util-linux).
-    const caps = "-dac_override,-dac_read_search,-fowner";
-    const wrapper =
-      process.getuid?.() === 0 ? ["setpriv", `--bounding-set=${caps}`, `--inh-caps=${caps}`] : [];
-    const result = await runNew([...CART_FLAGS, "--yes"], root, 20_000, wrapper);
+    const result = await runNew([...CART_FLAGS, "--yes"], root, 20_000, permissionsApply());
     await chmod(join(root, "tools/compose"), 0o755);
     expect(result.stderr).toBe(
       "new: cannot write tools/compose/docker-compose.data.yml (permission denied); nothing was changed\n",

@@ -10,7 +10,16 @@ import { compareCodeUnits } from "../../lib/derive.ts";
 import { renderAll } from "../../lib/render.ts";
 import { resolveConfined, writeFileAtomic } from "../../lib/write.ts";
 import type { SyncReport } from "../../tasks/sync.ts";
-import { copyFixture, FIXTURES, makeTempDir, REPO, removeDir, runTask, service } from "../core/support.ts";
+import {
+  copyFixture,
+  FIXTURES,
+  makeTempDir,
+  permissionsApply,
+  REPO,
+  removeDir,
+  runTask,
+  service,
+} from "../core/support.ts";
 import { loadValid } from "../golden/render-cases.ts";
 
 const BASIC_REGISTRY = join(FIXTURES, "sync", "basic", "config", "ports", "registry.yaml");
@@ -158,17 +167,13 @@ describe("all or nothing", () => {
 
   test("a write that fails part-way puts no file in place and removes the directories it made", async () => {
     // tools/compose is not writable, and its files come last: five files are already written
-    // beside their targets when the first compose file fails. Root ignores permissions, so a
-    // root test run starts the sync without the capabilities that let it (setpriv, util-linux).
+    // beside their targets when the first compose file fails.
     const root = await basicRoot();
     await mkdir(join(root, "tools/compose"), { recursive: true });
     await chmod(join(root, "tools/compose"), 0o555);
     const before = (await readdir(root, { recursive: true })).sort(compareCodeUnits);
-    const caps = "-dac_override,-dac_read_search,-fowner";
-    const withoutOverride =
-      process.getuid?.() === 0 ? ["setpriv", `--bounding-set=${caps}`, `--inh-caps=${caps}`] : [];
     const result = Bun.spawnSync(
-      [...withoutOverride, process.execPath, join(REPO, "tasks/sync.ts"), "--root", root],
+      [...permissionsApply(), process.execPath, join(REPO, "tasks/sync.ts"), "--root", root],
       { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
     );
     await chmod(join(root, "tools/compose"), 0o755);
