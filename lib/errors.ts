@@ -22,22 +22,32 @@ export function isKnownError(error: unknown): error is UsageError | IoError | Co
   return error instanceof UsageError || error instanceof IoError || error instanceof ConfigError;
 }
 
+const SYSTEM_ERRORS = new Map<string, string>(
+  Object.entries({
+    ENOENT: "no such file or directory",
+    EACCES: "permission denied",
+    EISDIR: "is a directory",
+    ENOTDIR: "not a directory",
+    EEXIST: "a file is in the way",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on device",
+    ELOOP: "too many symbolic links",
+  }),
+);
+
+/** The reason of a platform error in words (`permission denied`), or its code when unknown. */
+export function describeErrorCode(error: unknown): string | undefined {
+  if (!error || typeof error !== "object" || !("code" in error) || typeof error.code !== "string") {
+    return undefined;
+  }
+  return SYSTEM_ERRORS.get(error.code) ?? error.code;
+}
+
 /** A message for an unknown error thrown by the platform (ENOENT and friends) or a bug. */
 export function describeSystemError(error: unknown): string | undefined {
-  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
-    const path = "path" in error && typeof error.path === "string" ? ` ${error.path}` : "";
-    const messages: Record<string, string> = {
-      ENOENT: "no such file or directory",
-      EACCES: "permission denied",
-      EISDIR: "is a directory",
-      ENOTDIR: "not a directory",
-      EEXIST: "a file is in the way",
-      EROFS: "read-only file system",
-      ENOSPC: "no space left on device",
-      ELOOP: "too many symbolic links",
-    };
-    const text = messages[error.code];
-    if (text) return `${text}:${path}`.replace(/:$/, "");
-  }
-  return undefined;
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = typeof code === "string" ? SYSTEM_ERRORS.get(code) : undefined;
+  if (!text) return undefined;
+  const path = (error as { path?: unknown }).path;
+  return typeof path === "string" ? `${text}: ${path}` : text;
 }

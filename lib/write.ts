@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { compareCodeUnits } from "./derive.ts";
-import { describeSystemError, IoError } from "./errors.ts";
+import { describeErrorCode, IoError } from "./errors.ts";
 import { COMPOSE_FILE_PATTERN, GENERATED_MARKER, OUTPUT_PATHS, type Output } from "./render.ts";
 import { unifiedDiff } from "./text-diff.ts";
 
@@ -211,7 +211,9 @@ function stageConfined(
     created = confinement.makeDirectory(path, target);
   } catch (error) {
     if (error instanceof IoError) throw error;
-    throw new IoError(`cannot create the directory of ${path} (${reasonOf(error)})`);
+    throw new IoError(
+      `cannot create the directory of ${path} (${describeErrorCode(error) ?? String(error)})`,
+    );
   }
   if (created) createdDirectories.push(created);
   const temporary = join(dirname(target), temporaryName());
@@ -220,14 +222,9 @@ function stageConfined(
     chmodSync(temporary, mode);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new IoError(`cannot write ${path} (${reasonOf(error)})`);
+    throw new IoError(`cannot write ${path} (${describeErrorCode(error) ?? String(error)})`);
   }
   return { temporary, target };
-}
-
-function reasonOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return describeSystemError(error)?.split(":")[0] ?? (typeof code === "string" ? code : String(error));
 }
 
 function writeConfined(confinement: Confinement, path: string, content: string, mode: number): void {
