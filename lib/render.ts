@@ -5,7 +5,7 @@
  * YAML/JSON quoting, MDX escaping, env values). Eta's HTML escaping and auto-trimming are off, and
  * an undefined or null interpolation throws instead of printing "undefined".
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { Eta } from "eta";
 import {
@@ -625,11 +625,6 @@ export function renderAll(registry: Registry, options: RenderOptions): Output[] 
     });
   }
   return outputs.sort((a, b) => compareCodeUnits(a.path, b.path));
-}
-
-/** Where generated files live, for orphan detection. */
-export function outputDirectories(): string[] {
-  return [...new Set(Object.values(OUTPUT_PATHS).map((path) => (path.includes(".") ? dirname(path) : path)))];
 }
 
 // Each runs once per service in a single pass: the optimizing compiler costs more than it saves

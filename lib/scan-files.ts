@@ -216,11 +216,6 @@ export function createReader(root: string, maxFileBytes: number) {
   };
 }
 
-/** A NUL in the first 8 KB marks a binary file. */
-export function hasNulCharacter(text: string): boolean {
-  return (text.length > BINARY_PROBE_BYTES ? text.slice(0, BINARY_PROBE_BYTES) : text).includes("\0");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Staged content
 
