@@ -1,13 +1,12 @@
 /** The second scanning thread: claims chunks of the shared list and posts its batch back. */
-import { claimWorkerStart, createBatch, scanClaimed, type WorkerRequest } from "./scan-batch.ts";
+import { claimWorkerStart, emptyWorkerResult, scanAsWorker, type WorkerRequest } from "./scan-batch.ts";
 
 declare const self: Worker;
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
-  const { paths, counter, index, settings } = event.data;
-  if (!claimWorkerStart(counter)) {
-    self.postMessage(createBatch());
+  if (!claimWorkerStart(event.data.counter)) {
+    self.postMessage(emptyWorkerResult());
     return;
   }
-  self.postMessage(scanClaimed(paths, counter, index, settings));
+  self.postMessage(scanAsWorker(event.data));
 };

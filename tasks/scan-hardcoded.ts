@@ -9,24 +9,25 @@ import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { compareCodeUnits } from "../lib/derive.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/paths.ts";
-import { ALLOW_MARKERS, classifyPath, type Finding } from "../lib/scan.ts";
+import { ALLOW_MARKERS, type Finding } from "../lib/scan.ts";
 import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
 import {
   type BatchResult,
+  type BatchSettings,
   createBatch,
+  createPathFilter,
   PARALLEL_THRESHOLD,
+  type SkipCount,
   scanOne,
   scanPaths,
   startScanWorker,
 } from "../lib/scan-batch.ts";
 import { DEFAULT_SCAN_CONFIG_PATH, loadScanConfig } from "../lib/scan-config.ts";
 import {
-  createIgnoreFilter,
   DEFAULT_BASELINE_PATH,
   type Discovery,
   listCandidates,
   readStagedFiles,
-  type SkipReason,
   selectPaths,
 } from "../lib/scan-files.ts";
 import type { PortIndex } from "../lib/scan-findings.ts";
@@ -80,7 +81,7 @@ export type ScanOptions = {
   shouldUpdateBaseline?: boolean;
 };
 
-export type SkippedCounts = Record<SkipReason | "ignored", number>;
+export type SkippedCounts = Record<SkipCount, number>;
 
 export type RegistryStatus = "valid" | "invalid" | "missing";
 
@@ -167,26 +168,23 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
       worker ??= startScanWorker();
     }
     const { index, registry } = await loadIndex(root, options.registryPath);
-    const isIgnored = createIgnoreFilter(config.ignore.map((entry) => entry.path));
     const baselinePath = options.baselinePath ?? config.baseline;
-    const selfPaths = new Set([registry.file, baselinePath ?? DEFAULT_BASELINE_PATH]);
-    const accept = (path: string): boolean => {
-      if (!classifyPath(path) || selfPaths.has(path)) return false;
-      if (isIgnored(path)) {
-        skipped.ignored++;
-        return false;
-      }
-      return true;
+    const settings: BatchSettings = {
+      root,
+      minPort: config.minPort,
+      maxFileBytes: config.maxFileBytes,
+      ignore: config.ignore.map((entry) => entry.path),
+      exclude: [registry.file, baselinePath ?? DEFAULT_BASELINE_PATH],
     };
     let batch: BatchResult;
     if (options.isStaged) {
       batch = createBatch();
-      for (const file of readStagedFiles(root, config.maxFileBytes, accept)) {
+      const accept = createPathFilter(settings);
+      for (const file of readStagedFiles(root, config.maxFileBytes, (path) => accept(path, batch))) {
         scanOne(batch, file.path, file, index, config.minPort);
       }
     } else {
-      const settings = { root, minPort: config.minPort, maxFileBytes: config.maxFileBytes };
-      batch = await scanPaths(paths.filter(accept), index, settings, worker);
+      batch = await scanPaths(paths, index, settings, worker);
     }
     return finishReport({ options, root, discovery, registry, skipped, batch, baselinePath });
   } finally {
@@ -204,7 +202,7 @@ function finishReport(input: {
   baselinePath: string | undefined;
 }): ScanReport {
   const { options, root, discovery, registry, skipped, batch, baselinePath } = input;
-  for (const [reason, count] of Object.entries(batch.skipped) as [SkipReason, number][])
+  for (const [reason, count] of Object.entries(batch.skipped) as [SkipCount, number][])
     skipped[reason] += count;
   const filesScanned = batch.filesScanned;
   const inline = batch.inline;

@@ -2,8 +2,17 @@
  * The command line: help, usage errors on one line, registry states, --warn, settings errors.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type BatchSettings,
+  joinPaths,
+  PARALLEL_THRESHOLD,
+  scanAsWorker,
+  scanClaimed,
+  splitPaths,
+} from "../../lib/scan-batch.ts";
+import { createPortIndex } from "../../lib/scan-index.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
 import { copyFixture, removeTempRoots, runScan } from "./support.ts";
 
@@ -103,5 +112,69 @@ describe("command line", () => {
     rmSync(join(root, "src"), { recursive: true });
     const fromRoot = JSON.parse(runScan(["--json", "scripts"], root).stdout) as ScanReport;
     expect(fromRoot.findings.map((finding) => finding.file)).toEqual(["scripts/dev.sh"]);
+  });
+});
+
+/** A tree past PARALLEL_THRESHOLD files: findings, allowed lines and an ignored third, in many directories. */
+function createLargeTree(): string {
+  const root = copyFixture("port-assignment");
+  for (let index = 0; index < PARALLEL_THRESHOLD + 100; index++) {
+    const directory = join(root, index % 3 === 0 ? "legacy" : "apps", `app-${index % 40}`);
+    mkdirSync(directory, { recursive: true });
+    const body =
+      index % 5 === 0
+        ? `const url = "http://localhost:${20000 + index}/v1";\n`
+        : index % 7 === 0
+          ? `API_PORT=${30000 + index} # ports:allow the legacy ${index} runner\n`
+          : `export const name${index} = "service ${index}";\n`;
+    writeFileSync(join(directory, index % 7 === 0 ? `run-${index}.sh` : `file-${index}.ts`), body);
+  }
+  writeFileSync(
+    join(root, "config/ports/scan.yaml"),
+    'ignore:\n  - path: "legacy/**"\n    reason: the legacy tree moves next quarter\n',
+  );
+  return root;
+}
+
+describe("two scanning threads", () => {
+  test("the worker's side filters, scans and serializes exactly what one thread does", () => {
+    const root = createLargeTree();
+    const paths = [...new Bun.Glob("**/*").scanSync({ cwd: root, dot: true })].sort();
+    const settings: BatchSettings = {
+      root,
+      minPort: 1024,
+      maxFileBytes: 1024 * 1024,
+      ignore: ["legacy/**"],
+      exclude: ["config/ports/registry.yaml"],
+    };
+    const index = createPortIndex(undefined);
+    const counter = () => new Int32Array(new SharedArrayBuffer(8));
+    const oneThread = scanClaimed(paths, counter(), index, settings);
+    const { findingsJson, ...counts } = scanAsWorker({
+      paths: joinPaths(paths),
+      counter: counter(),
+      index,
+      settings,
+    });
+    expect(oneThread.skipped.ignored).toBe(Math.ceil((PARALLEL_THRESHOLD + 100) / 3));
+    expect(oneThread.inline).toBeGreaterThan(10);
+    expect(oneThread.findings.length).toBeGreaterThan(50);
+    expect({ ...counts, findings: JSON.parse(findingsJson) }).toEqual(oneThread);
+    expect(splitPaths(joinPaths(paths))).toEqual(paths);
+    expect(splitPaths(joinPaths([]))).toEqual([]);
+  });
+
+  test("a whole-tree scan of many files reports exactly what a scan of the same paths on one thread reports", () => {
+    // Past PARALLEL_THRESHOLD files a whole-tree scan shares the list with a worker thread;
+    // explicit paths stay on one thread.
+    const root = createLargeTree();
+    const wholeTree = runScan(["--json"], root);
+    const onePaths = runScan(["--json", "."], root);
+    const whole = JSON.parse(wholeTree.stdout) as ScanReport;
+    const paths = JSON.parse(onePaths.stdout) as ScanReport;
+    expect([wholeTree.exitCode, wholeTree.stderr]).toEqual([1, ""]);
+    expect(whole.skipped.ignored).toBe(Math.ceil((PARALLEL_THRESHOLD + 100) / 3));
+    expect(whole.findings.length).toBeGreaterThan(50);
+    expect({ ...whole, discovery: "paths" }).toEqual(paths);
   });
 });
