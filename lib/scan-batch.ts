@@ -68,15 +68,17 @@ export function scanOne(
     batch.skipped[result.skip] = (batch.skipped[result.skip] ?? 0) + 1;
     return;
   }
-  if (isGeneratedSource(result.text)) {
+  // A byte-order mark is not a column: positions count from the first character after it.
+  const text = result.text.charCodeAt(0) === 0xfeff ? result.text.slice(1) : result.text;
+  if (isGeneratedSource(text)) {
     batch.skipped.generated = (batch.skipped.generated ?? 0) + 1;
     return;
   }
   const fileKind = classifyPath(path);
   if (!fileKind) return;
   batch.filesScanned++;
-  const drift = fileKind === "yaml" ? matchComposeDrift(result.text, index) : undefined;
-  const scanned = scanSource({ file: path, text: result.text, fileKind, index, minPort, drift });
+  const drift = fileKind === "yaml" ? matchComposeDrift(text, index) : undefined;
+  const scanned = scanSource({ file: path, text, fileKind, index, minPort, drift });
   batch.inline += scanned.suppressed;
   for (const finding of scanned.findings) batch.findings.push(finding);
 }

@@ -22,6 +22,8 @@ export type IndexedService = {
   name: string;
   port: number;
   containerPort: number;
+  /** Runs in a container (its URL in `.env.shared` names its DNS name). */
+  container: boolean;
   /** `${NAME}_URL` and `${NAME}_PORT` from `.env.shared`. */
   urlVariable: string;
   portVariable: string;
@@ -35,15 +37,22 @@ export type PortIndex = {
   byName: Map<string, IndexedService>;
 };
 
-export type PortOwner = { service: IndexedService; via: "port" | "containerPort" };
+/** Kinds whose literal is a listen port, which may be a container port as well as a host port. */
+function readsListenPort(kind: PatternKind): boolean {
+  return kind === "port-assignment" || kind === "fallback-port";
+}
 
 /** Host-side patterns only match published ports; a `PORT=` may also be a container's listen port. */
-export function findOwner(index: PortIndex, port: number, kind: PatternKind): PortOwner | undefined {
+export type PortOwners =
+  | { via: "port"; service: IndexedService }
+  | { via: "containerPort"; services: readonly IndexedService[] };
+
+export function findOwners(index: PortIndex, port: number, kind: PatternKind): PortOwners | undefined {
   const service = index.byPort.get(port);
-  if (service) return { service, via: "port" };
-  if (kind === "port-assignment" || kind === "fallback-port") {
-    const inner = index.byContainerPort.get(port)?.[0];
-    if (inner) return { service: inner, via: "containerPort" };
+  if (service) return { via: "port", service };
+  if (readsListenPort(kind)) {
+    const services = index.byContainerPort.get(port);
+    if (services && services.length > 0) return { via: "containerPort", services };
   }
   return undefined;
 }
@@ -55,14 +64,21 @@ export function spellVariable(name: string, fileKind: FileKind): string {
   return `\${${name}}`;
 }
 
+/** Literals that name the machine itself as a client: `localhost:N` reaches a port from the host only. */
+function isLoopbackKind(kind: PatternKind): boolean {
+  return kind === "localhost-port" || kind === "loopback-port" || kind === "ipv6-loopback-port";
+}
+
 /** The variable that replaces a hardcoded port of `service` for a pattern: the URL for host:port. */
 export function suggestVariable(service: IndexedService, kind: PatternKind): string {
-  const isUrl =
-    kind === "localhost-port" ||
-    kind === "loopback-port" ||
-    kind === "ipv6-loopback-port" ||
-    kind === "docker-host-port";
+  const isUrl = isLoopbackKind(kind) || kind === "docker-host-port";
   return isUrl ? service.urlVariable : service.portVariable;
+}
+
+/** "a", "a and b", "a, b and 2 more". */
+function listNames(names: readonly string[]): string {
+  if (names.length <= 2) return names.join(" and ");
+  return `${names[0]}, ${names[1]} and ${names.length - 2} more`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,6 +104,8 @@ export function findMarkers(text: string): Marker[] {
   const markers: Marker[] = [];
   for (const marker of ALLOW_MARKERS) {
     for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + marker.length)) {
+      // `ports:allowlist` is another word, not the marker.
+      if (isMarkerWordCode(text.charCodeAt(at + marker.length))) continue;
       let lineEnd = text.indexOf("\n", at);
       if (lineEnd < 0) lineEnd = text.length;
       const reason = text
@@ -99,6 +117,17 @@ export function findMarkers(text: string): Marker[] {
     }
   }
   return markers.sort((a, b) => a.offset - b.offset);
+}
+
+/** Characters that continue a marker into a longer word: letters, digits, `_` and `-`. */
+function isMarkerWordCode(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    code === 95 ||
+    code === 45
+  );
 }
 
 /** A reason is real words, not a placeholder: at least three characters, one of them a letter. */
@@ -175,19 +204,22 @@ export function fingerprintOf(rule: string, file: string, normalized: string, oc
 type Described = Pick<Finding, "rule" | "message" | "service" | "replacement">;
 
 function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): Described {
-  const owner = findOwner(index, match.port, match.kind);
+  const owners = findOwners(index, match.port, match.kind);
   const fallbackNote = match.isFallback ? " (a fallback is still hardcoded)" : "";
-  if (!owner) {
-    const inner = index.byContainerPort.get(match.port)?.[0];
-    const hint = inner
-      ? `; ${match.port} is the container port of ${inner.name}, published on ${inner.port}`
-      : "";
+  if (!owners) {
+    const inner = index.byContainerPort.get(match.port) ?? [];
+    const hint =
+      inner.length > 0
+        ? `; ${match.port} is the container port of ${listNames(inner.map((service) => `${service.name} (published on ${service.port})`))}`
+        : "";
     return {
       rule: "unregistered-port",
       message: `${match.text}: port ${match.port} is not in the registry${fallbackNote}${hint}; register it (npm run ports:new) and read its variable from .env.shared`,
     };
   }
-  let target = owner.service;
+  if (owners.via === "containerPort") return describeContainerPort(match, fileKind, owners.services);
+  const owner = owners.service;
+  let target = owner;
   let note = "";
   if (target.deprecated && target.replacement) {
     const replacement = index.byName.get(target.replacement);
@@ -196,14 +228,44 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
       target = replacement;
     }
   }
-  const variable = suggestVariable(target, match.kind);
-  const replacement = spellVariable(variable, fileKind);
-  const role = owner.via === "containerPort" ? "the container port" : "the port";
+  const replacement = spellVariable(suggestVariable(target, match.kind), fileKind);
+  // The URL of a container names its DNS name, which only resolves on its Docker network.
+  const fromHost =
+    isLoopbackKind(match.kind) && target.container
+      ? ` (from the host: localhost and ${spellVariable(target.portVariable, fileKind)})`
+      : "";
   return {
     rule: match.kind,
-    message: `${match.text} hardcodes ${role} of ${owner.service.name}${note}${fallbackNote}; use ${replacement} instead`,
-    service: owner.service.name,
+    message: `${match.text} hardcodes the port of ${owner.name}${note}${fallbackNote}; use ${replacement} instead${fromHost}`,
+    service: owner.name,
     replacement,
+  };
+}
+
+/**
+ * A listen port that is only a container port: right inside that container, wrong anywhere else.
+ * No `.env.shared` variable holds a container port, so the advice is the service's URL.
+ */
+function describeContainerPort(
+  match: RawMatch,
+  fileKind: FileKind,
+  services: readonly IndexedService[],
+): Described {
+  const fallbackNote = match.isFallback ? " (a fallback is still hardcoded)" : "";
+  const keep = "or, where it is that container's own listen port, keep it with a ports:allow <reason> marker";
+  const only = services.length === 1 ? services[0] : undefined;
+  if (only) {
+    const replacement = spellVariable(only.urlVariable, fileKind);
+    return {
+      rule: match.kind,
+      message: `${match.text} hardcodes the container port of ${only.name}${fallbackNote}, which only its own network reaches (the host uses ${spellVariable(only.portVariable, fileKind)}); to reach it use ${replacement}, ${keep}`,
+      service: only.name,
+      replacement,
+    };
+  }
+  return {
+    rule: match.kind,
+    message: `${match.text} hardcodes ${match.port}, the container port of ${listNames(services.map((service) => service.name))}${fallbackNote}; to reach one of them use its _URL variable from .env.shared, ${keep}`,
   };
 }
 
@@ -229,7 +291,8 @@ function collectPending(input: SourceInput): Map<number, Pending> {
   const { text, fileKind, index, minPort } = input;
   const pending = new Map<number, Pending>();
   for (const drift of input.drift ?? []) {
-    if (drift.port < minPort) continue;
+    // Below minPort an unknown port is nobody's, but a registered service on the wrong port is drift.
+    if (drift.port < minPort && drift.rule === "compose-port-unknown") continue;
     pending.set(drift.offset, {
       offset: drift.offset,
       length: drift.length,

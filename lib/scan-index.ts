@@ -3,7 +3,7 @@
  * with each service's `.env.shared` variable names derived once. Plain data crosses to the worker
  * thread as it is.
  */
-import { containerPortOf, deriveEnvNames } from "./derive.ts";
+import { containerPortOf, deriveEnvNames, isContainer } from "./derive.ts";
 import { PORT_MIN } from "./registry-constants.ts";
 import type { IndexedService, PortIndex } from "./scan-findings.ts";
 import type { Registry } from "./schema.ts";
@@ -21,6 +21,7 @@ export function createPortIndex(registry: Registry | undefined): PortIndex {
       name: service.name,
       port: service.port,
       containerPort: containerPortOf(service),
+      container: isContainer(service),
       urlVariable: names.url,
       portVariable: names.port,
       deprecated: service.deprecated === true,

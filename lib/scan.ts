@@ -129,7 +129,9 @@ export function isGeneratedSource(text: string): boolean {
  */
 const KEY_ANCHORS = /(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
 const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
-const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]["']?\d)/g;
+const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{))/g;
+/** `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` anywhere: a default that is still a hardcoded port. */
+const DEFAULT_ANCHORS = /\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
 const COLON_DIGIT = /:\d/g;
 /** Host literals by their last character, for the look-back from a colon. */
 const HOSTS_BY_LAST_CHAR: Record<number, readonly string[]> = {
@@ -147,6 +149,7 @@ export function collectAnchors(text: string): Anchor[] {
   addPatternAnchors(KEY_ANCHORS, text, anchors);
   addPatternAnchors(ENV_ANCHORS, text, anchors);
   addPatternAnchors(PUBLISH_ANCHORS, text, anchors);
+  addPatternAnchors(DEFAULT_ANCHORS, text, anchors);
   addHostAnchors(text, anchors);
   return anchors.length > 1 ? anchors.sort(byStart) : anchors;
 }
@@ -180,6 +183,13 @@ function addHostAnchors(text: string, anchors: Anchor[]): void {
 
 /** `PORT`, `API_PORT`, `PORT_HTTP`, `port`, `httpPort`: a port name, not `REPORT_TIMEOUT`. */
 const PORT_NAME = /(?:^|_)(?:PORT|port)(?:_|$)|[a-z0-9]Port(?:[A-Z_]|$)|^Port$/;
+/** Names that end in `port` but hold no port: bounds (`MAX_PORT`, `minPort`) and `viewPort`. */
+const NOT_A_PORT_NAME =
+  /(?:^|[-_.])(?:max|min|Max|Min|MAX|MIN)[-_]?(?:port|Port|PORT)$|(?:^|[-_.])[Vv]iewPort$/;
+
+function isPortName(name: string): boolean {
+  return PORT_NAME.test(name) && !NOT_A_PORT_NAME.test(name);
+}
 
 const HOST_KINDS: Record<string, PatternKind> = {
   localhost: "localhost-port",
@@ -316,9 +326,44 @@ function matchEnvReference(text: string, start: number): RawMatch | undefined {
   if (nameEnd === nameStart) return undefined;
   const name = text.slice(nameStart, nameEnd);
   // A URL fallback is matched by its host; other numbers (timeouts, retries) are not ports.
-  if (!PORT_NAME.test(name)) return undefined;
+  if (!isPortName(name)) return undefined;
+  position = skipRadix(text, position); // parseInt(process.env.X, 10) || 3000
   if (text.charCodeAt(position) === 41) position++; // Number(process.env.X) || 3000
   return matchFallback(text, position, `env.${name}`);
+}
+
+/** Past a `, 10` radix argument (one or two digits) up to the closing parenthesis, if there is one. */
+function skipRadix(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 44) return at; // ,
+  let position = skipBlanks(text, at + 1);
+  const digitsAt = position;
+  while (position - digitsAt < 2 && isDigit(text.charCodeAt(position))) position++;
+  if (position === digitsAt) return at;
+  position = skipBlanks(text, position);
+  return text.charCodeAt(position) === 41 ? position : at;
+}
+
+/** `${X_PORT:-NNNN}`, `${X_PORT-NNNN}`, `${X_PORT:=NNNN}` on its own (a compose item or `KEY=` claims it first). */
+function matchDefaultExpansion(text: string, start: number): RawMatch | undefined {
+  let position = start + 2;
+  const nameStart = position;
+  while (position - nameStart < 64 && isWordCode(text.charCodeAt(position))) position++;
+  const name = text.slice(nameStart, position);
+  if (!isPortName(name)) return undefined;
+  const operatorStart = position;
+  if (text.charCodeAt(position) === 58) position++; // :
+  const operator = text.charCodeAt(position);
+  if (operator !== 45 && operator !== 61) return undefined; // - =
+  position++;
+  const read = readPort(text, position);
+  if (!read || text.charCodeAt(position + read.length) !== 125) return undefined; // }
+  return {
+    offset: position,
+    length: read.length,
+    kind: "port-assignment",
+    port: read.port,
+    text: `\${${name}${text.slice(operatorStart, position)}${read.port}}`,
+  };
 }
 
 /** A `|| NNNN` / `?? NNNN` fallback after `subject`, as a fallback-port match. */
@@ -348,6 +393,7 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
     if (!isSeparated && !isCamel) return undefined;
   }
   const key = text.slice(keyStart, anchorEnd);
+  if (NOT_A_PORT_NAME.test(key)) return undefined;
   const isFlag = text.startsWith("--", keyStart) && key === "--port";
   let position = anchorEnd;
   const closing = text.charCodeAt(position);
@@ -361,7 +407,9 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   } else if (operator === 58) {
     if (text.charCodeAt(position + 1) === 58) return undefined; // ::
     position++;
-  } else if (!isFlag || position === anchorEnd) {
+  } else if (isFlag && position > anchorEnd) {
+    // --port NNNN
+  } else if (!isDockerfileEnvKey(text, keyStart, position)) {
     return undefined;
   }
   position = skipBlanks(text, position);
@@ -381,7 +429,7 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   }
   const read = readPort(text, position);
   if (!read) return undefined;
-  const separator = operator === 58 ? ": " : isFlag && operator !== 61 ? " " : "=";
+  const separator = operator === 58 ? ": " : operator === 61 ? "=" : " ";
   return {
     offset: position,
     length: read.length,
@@ -391,11 +439,27 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   };
 }
 
+/** The old Dockerfile form `ENV KEY value`: the key follows `ENV` at the start of its line. */
+function isDockerfileEnvKey(text: string, keyStart: number, valueAt: number): boolean {
+  if (valueAt === keyStart || !isDigit(text.charCodeAt(valueAt))) return false;
+  let position = keyStart;
+  while (position > 0 && (text.charCodeAt(position - 1) === 32 || text.charCodeAt(position - 1) === 9))
+    position--;
+  if (position === keyStart || position < 3 || !/^env$/i.test(text.slice(position - 3, position)))
+    return false;
+  position -= 3;
+  while (position > 0 && (text.charCodeAt(position - 1) === 32 || text.charCodeAt(position - 1) === 9))
+    position--;
+  return position === 0 || text.charCodeAt(position - 1) === 10;
+}
+
 /** `-p H:C`, `--publish IP:H:C`. */
 function matchPublishFlag(text: string, start: number, anchor: string): RawMatch | undefined {
   const before = text.charCodeAt(start - 1);
   if (start > 0 && before !== 32 && before !== 9 && before !== 34 && before !== 39) return undefined;
-  let position = start + anchor.length + 1;
+  let position = start + anchor.length;
+  const separator = text.charCodeAt(position);
+  if (separator === 32 || separator === 61) position++; // a blank or "=" after the flag, or nothing
   const quote = text.charCodeAt(position);
   if (quote === 34 || quote === 39) position++;
   const end = Math.min(text.length, position + 64);
@@ -449,6 +513,9 @@ export function readPublished(
   return { digitsAt, port, length };
 }
 
+/** A calendar date, which a `published:` key in other YAML (release notes, posts) often holds. */
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
 /** A published port found by the line reader, with the compose service and list index it sits in. */
 export type ComposePortMatch = RawMatch & { service?: string; item: number };
 
@@ -470,7 +537,7 @@ function readKeyName(text: string, at: number, lineEnd: number): string | undefi
  */
 export function locateComposePorts(text: string): ComposePortMatch[] {
   const found: ComposePortMatch[] = [];
-  if (!text.includes("ports:") && !text.includes("published:")) return found;
+  if (!text.includes("ports:")) return found; // long-syntax `published:` lives under `ports:` too
   let blockIndent = -1;
   let isInServices = false;
   let serviceIndent = -1;
@@ -478,6 +545,11 @@ export function locateComposePorts(text: string): ComposePortMatch[] {
   let item = -1;
   const push = (match: RawMatch) =>
     found.push({ ...match, service: isInServices ? service : undefined, item });
+  let isInFlow = false;
+  const eachFlowItem = (match: RawMatch | undefined) => {
+    item++;
+    if (match) push(match);
+  };
   let lineStart = 0;
   while (lineStart <= text.length) {
     let nextLine = text.indexOf("\n", lineStart);
@@ -487,7 +559,10 @@ export function locateComposePorts(text: string): ComposePortMatch[] {
     while (indent < lineEnd && (text.charCodeAt(indent) === 32 || text.charCodeAt(indent) === 9)) indent++;
     const column = indent - lineStart;
     const isBlank = indent === lineEnd || text.charCodeAt(indent) === 35 || text.charCodeAt(indent) === 13;
-    if (!isBlank) {
+    if (isInFlow && !isBlank) {
+      // A flow list that continues over several lines: items until the closing bracket.
+      isInFlow = !readFlowItems(text, indent, lineEnd, eachFlowItem);
+    } else if (!isBlank) {
       if (column === 0) {
         isInServices = text.startsWith("services:", indent);
         serviceIndent = -1;
@@ -510,13 +585,12 @@ export function locateComposePorts(text: string): ComposePortMatch[] {
         if (text.charCodeAt(keyAt) === 45) keyAt = skipBlanks(text, keyAt + 1);
         if (text.startsWith("ports:", keyAt)) {
           item = -1;
-          const rest = skipBlanks(text, keyAt + 6, lineEnd - keyAt);
+          let rest = skipBlanks(text, keyAt + 6, lineEnd - keyAt);
+          if (text.charCodeAt(rest) === 38)
+            rest = skipBlanks(text, skipAnchorName(text, rest, lineEnd), lineEnd - rest); // &name
           if (rest >= lineEnd || text.charCodeAt(rest) === 35) blockIndent = keyAt - lineStart;
           else if (text.charCodeAt(rest) === 91) {
-            readFlowItems(text, rest + 1, lineEnd, (match) => {
-              item++;
-              if (match) push(match);
-            });
+            isInFlow = !readFlowItems(text, rest + 1, lineEnd, eachFlowItem);
           }
         } else if (text.startsWith("published:", keyAt)) {
           readPublishedKey(text, keyAt, lineEnd, push);
@@ -547,17 +621,22 @@ function readPortItem(text: string, at: number, lineEnd: number, push: (match: R
   if (match) push(match);
 }
 
+/**
+ * The items of a flow list from `at` to the end of the line; true when the list closes on this
+ * line (or the line holds something else), false when it continues on the next.
+ */
 function readFlowItems(
   text: string,
   at: number,
   lineEnd: number,
   each: (match: RawMatch | undefined) => void,
-): void {
+): boolean {
   let position = at;
   while (position < lineEnd) {
     position = skipBlanks(text, position, lineEnd - position);
     const code = text.charCodeAt(position);
-    if (code === 93) return;
+    if (code === 93) return true;
+    if (position >= lineEnd || code === 35) return false; // the list goes on below
     if (code === 34 || code === 39) position++;
     let end = position;
     while (end < lineEnd) {
@@ -566,10 +645,23 @@ function readFlowItems(
       end++;
     }
     each(publishedMatch(text, position, end));
+    const close = text.indexOf("]", end);
     const comma = text.indexOf(",", end);
-    if (comma < 0 || comma > lineEnd) return;
+    if (comma < 0 || comma > lineEnd || (close >= 0 && close < comma)) return close >= 0 && close < lineEnd;
     position = comma + 1;
   }
+  return false;
+}
+
+/** Past a YAML anchor name (`&name`) that starts at `at`. */
+function skipAnchorName(text: string, at: number, lineEnd: number): number {
+  let position = at + 1;
+  while (position < lineEnd) {
+    const code = text.charCodeAt(position);
+    if (code === 32 || code === 9 || code === 35) break;
+    position++;
+  }
+  return position;
 }
 
 function readPublishedKey(
@@ -583,6 +675,7 @@ function readPublishedKey(
   if (quote === 34 || quote === 39) position++;
   const defaulted = readDefaultOf(text, position);
   const digitsAt = defaulted ? defaulted.digitsAt : position;
+  if (!defaulted && DATE.test(text.slice(digitsAt, digitsAt + 10))) return; // published: 2024-01-05
   const read = readPort(text, digitsAt);
   if (!read) return;
   push({
@@ -633,6 +726,8 @@ export function matchPatterns(text: string, fileKind: FileKind, minPort: number)
       match = matchPortKey(text, start, anchor); // p P
     else if (first === 45)
       match = matchPublishFlag(text, start, anchor); // -
+    else if (first === 36)
+      match = matchDefaultExpansion(text, start); // $
     else match = matchHost(text, start, anchor);
     // The first claim on a port position wins: compose items, then the earliest anchor.
     if (match && match.port >= minPort && !seen.has(match.offset)) {
@@ -647,6 +742,7 @@ export function matchPatterns(text: string, fileKind: FileKind, minPort: number)
 
 // A scan visits each file once: the optimizing compiler would cost more than it saves (lib/jit.ts).
 skipOptimizingCompiler(
+  matchDefaultExpansion,
   collectAnchors,
   addPatternAnchors,
   addHostAnchors,

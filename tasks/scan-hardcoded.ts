@@ -46,8 +46,9 @@ ports, PORT=NNNN, env fallbacks) in js/ts/jsx/tsx/mjs/cjs, yml/yaml, sh, json, .
 names the registered service that owns each port and the .env.shared variable to use instead.
 
 Files: the tracked files in a git repository (so .gitignore holds), a walk of the tree elsewhere,
-only PATHs when given, or the staged content with --staged. Files that ports:sync generates,
-the registry itself and the "ignore" globs of ${DEFAULT_SCAN_CONFIG_PATH} are skipped.
+only PATHs when given, or the staged content with --staged. Skipped: files that ports:sync
+generates, the registry, the baseline, the settings file ${DEFAULT_SCAN_CONFIG_PATH} itself and
+the paths of its "ignore" globs.
 
 Options:
   --staged             scan the staged content (for pre-commit hooks)
@@ -174,7 +175,12 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
       minPort: config.minPort,
       maxFileBytes: config.maxFileBytes,
       ignore: config.ignore.map((entry) => entry.path),
-      exclude: [registry.file, baselinePath ?? DEFAULT_BASELINE_PATH],
+      // The toolkit's own files: the registry, the baseline and these settings.
+      exclude: [
+        registry.file,
+        baselinePath ?? DEFAULT_BASELINE_PATH,
+        displayPath(resolve(root, options.configPath ?? DEFAULT_SCAN_CONFIG_PATH), root),
+      ],
     };
     let batch: BatchResult;
     if (options.isStaged) {

@@ -204,7 +204,7 @@ describe("pre-commit, hardcoded ports", () => {
     expect(blocked.exitCode).toBe(1);
     expect(blocked.output).toContain(
       "lib/gateway-client.ts:1:45 localhost-port localhost:4010 hardcodes the port of telegram-gateway-api; " +
-        "use process.env.TELEGRAM_GATEWAY_API_URL instead\n",
+        "use process.env.TELEGRAM_GATEWAY_API_URL instead (from the host: localhost and process.env.TELEGRAM_GATEWAY_API_PORT)\n",
     );
     expect(blocked.output).toContain(
       "scan-hardcoded: a hardcoded port is staged: use the .env.shared variable",

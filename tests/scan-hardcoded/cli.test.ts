@@ -2,7 +2,7 @@
  * The command line: help, usage errors on one line, registry states, --warn, settings errors.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type BatchSettings,
@@ -176,5 +176,49 @@ describe("two scanning threads", () => {
     expect(whole.skipped.ignored).toBe(Math.ceil((PARALLEL_THRESHOLD + 100) / 3));
     expect(whole.findings.length).toBeGreaterThan(50);
     expect({ ...whole, discovery: "paths" }).toEqual(paths);
+  });
+});
+
+describe("files as editors and teams write them", () => {
+  test("a byte-order mark is not a column, and a compose file that starts with one is still compose", () => {
+    const root = copyFixture("comments");
+    rmSync(join(root, "config/ports/scan.yaml"), { force: true });
+    for (const file of readdirSync(root))
+      if (file !== "config") rmSync(join(root, file), { recursive: true });
+    writeFileSync(join(root, "client.ts"), '\uFEFFconst a = "localhost:3999";\n');
+    writeFileSync(join(root, "compose.yml"), '\uFEFFservices:\n  extra:\n    ports:\n      - "3998:80"\n');
+    const report = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(report.findings.map((finding) => [finding.file, finding.line, finding.col, finding.rule])).toEqual(
+      [
+        ["client.ts", 1, 22, "unregistered-port"],
+        ["compose.yml", 4, 10, "compose-port-unknown"],
+      ],
+    );
+  });
+
+  test("below minPort an unknown port is ignored, but a registered service on the wrong port is drift", () => {
+    const root = copyFixture("comments");
+    for (const file of readdirSync(root))
+      if (file !== "config") rmSync(join(root, file), { recursive: true });
+    writeFileSync(
+      join(root, "compose.yml"),
+      'services:\n  dashboard:\n    ports:\n      - "80:3100"\n  proxy:\n    ports:\n      - "443:443"\n',
+    );
+    const report = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(report.findings.map((finding) => [finding.line, finding.rule, finding.port])).toEqual([
+      [4, "compose-port-mismatch", 80],
+    ]);
+  });
+
+  test("the scanner's settings file is not scanned, like the registry and the baseline", () => {
+    const root = copyFixture("comments");
+    for (const file of readdirSync(root))
+      if (file !== "config") rmSync(join(root, file), { recursive: true });
+    const settings =
+      'ignore:\n  - path: "legacy/**"\n    reason: the legacy client still calls localhost:3990\n';
+    writeFileSync(join(root, "config/ports/scan.yaml"), settings);
+    writeFileSync(join(root, "other.yaml"), settings);
+    const report = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(report.findings.map((finding) => [finding.file, finding.port])).toEqual([["other.yaml", 3990]]);
   });
 });

@@ -190,7 +190,7 @@ describe("adversarial lines", () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toBe("");
     expect(run.stdout.split("\n")[0]).toBe(
-      `bundle.js:1:${filler.length + 19} localhost-port localhost:4010 hardcodes the port of telegram-gateway-api; use process.env.TELEGRAM_GATEWAY_API_URL instead`,
+      `bundle.js:1:${filler.length + 19} localhost-port localhost:4010 hardcodes the port of telegram-gateway-api; use process.env.TELEGRAM_GATEWAY_API_URL instead (from the host: localhost and process.env.TELEGRAM_GATEWAY_API_PORT)`,
     );
   });
 });
@@ -213,6 +213,16 @@ describe("inline markers", () => {
       findings: [],
       suppressed: 3,
     });
+  });
+
+  test("a longer word that starts with a marker is not a marker", () => {
+    const result = scan(
+      ["// ports:allowlist is the name of a setting", 'const a = "localhost:4007";'].join("\n"),
+    );
+    expect([result.suppressed, result.findings.map((finding) => [finding.line, finding.rule])]).toEqual([
+      0,
+      [[2, "localhost-port"]],
+    ]);
   });
 
   test("a marker on a code line above does not reach the next line", () => {
@@ -327,14 +337,110 @@ describe("files and compose", () => {
       "  telegram-gateway-api:",
       "    ports: *ports",
     ].join("\n");
-    expect(matchComposeDrift(text, index)).toEqual(matchComposeDriftPrecisely(text, index));
+    const drift = matchComposeDrift(text, index);
+    expect(drift).toEqual(matchComposeDriftPrecisely(text, index));
+    // The alias brings the list in, so the finding points at the alias in the service's own block.
+    expect(
+      drift.map((match) => [match.rule, match.port, text.slice(match.offset, match.offset + match.length)]),
+    ).toEqual([["compose-port-mismatch", 4011, "*ports"]]);
+  });
+
+  test("a ${VAR} host port still drifts: another service's variable, or another container port", () => {
+    const text = [
+      "services:",
+      "  tp-capital-api:",
+      "    ports:",
+      '      - "${TP_CAPITAL_API_PORT:?run npm run ports:sync}:80"',
+      "  workspace-api:",
+      "    ports:",
+      "      - target: 3500",
+      "        published: ${WORKSPACE_API_PORT}",
+      "  dashboard:",
+      "    ports:",
+      '      - "${WORKSPACE_API_PORT}:3100"',
+      "  documentation-api:",
+      "    ports:",
+      '      - "${DOCUMENTATION_API_PORT:?set}:3402"',
+      "  not-registered:",
+      "    ports:",
+      '      - "${ANYTHING}:80"',
+    ].join("\n");
+    const drift = matchComposeDrift(text, index);
+    expect(
+      drift.map((match) => [match.rule, match.port, text.slice(match.offset, match.offset + match.length)]),
+    ).toEqual([
+      ["compose-port-mismatch", 80, "80"],
+      ["compose-port-mismatch", 3500, "3500"],
+      ["compose-port-mismatch", 3400, "${WORKSPACE_API_PORT"],
+    ]);
+    expect(drift[2]?.message).toBe(
+      'service dashboard publishes ${WORKSPACE_API_PORT}, the port of workspace-api; use "${DASHBOARD_PORT}:3100"',
+    );
+  });
+
+  test("anchored lists and flow lists over several lines are read for patterns too", () => {
+    const text = [
+      "services:",
+      "  workspace-api:",
+      "    ports: &wsports",
+      '      - "3400:3400"',
+      "  tp-capital-api:",
+      "    ports: [",
+      '      "3401:3401",',
+      '      "9000:80"',
+      "    ]",
+      "  dashboard:",
+      "    ports: *wsports",
+    ].join("\n");
+    expect(ports(text, "yaml")).toEqual([
+      ["published-port", 3400],
+      ["published-port", 3401],
+      ["published-port", 9000],
+    ]);
+    const drift = matchComposeDrift(text, index);
+    expect(
+      drift.map((match) => [match.rule, match.port, text.slice(match.offset, match.offset + match.length)]),
+    ).toEqual([
+      ["compose-port-mismatch", 9000, "9000"],
+      ["compose-port-mismatch", 3400, "*wsports"],
+    ]);
+  });
+});
+
+describe("patterns of everyday files", () => {
+  test.each([
+    ["yaml", "      API_URL: http://localhost:${API_PORT:-3004}\n", [["port-assignment", 3004]]],
+    ["yaml", '    command: ["node", "--port", "${API_PORT:-3005}"]\n', [["port-assignment", 3005]]],
+    ["yaml", "      test: curl -f http://localhost:${PORT:-3006}/health\n", [["port-assignment", 3006]]],
+    ["shell", "echo ${API_PORT:-8094}\n", [["port-assignment", 8094]]],
+    ["shell", ': "${PORT:=3000}"\n', [["port-assignment", 3000]]],
+    ["shell", "PORT=${PORT:-3000} node server.js\n", [["port-assignment", 3000]]],
+    ["shell", 'docker run -p "${API_PORT:-8093}:80" image\n', [["published-port", 8093]]],
+    ["shell", "docker run -p8092:80 image\n", [["published-port", 8092]]],
+    ["code", "const port = parseInt(process.env.PORT, 10) || 3003;\n", [["fallback-port", 3003]]],
+    ["dockerfile", "ENV PORT 8100\n", [["port-assignment", 8100]]],
+    ["dockerfile", "  env API_PORT 8101\n", [["port-assignment", 8101]]],
+    // Not ports: other defaults, bounds, viewport sizes, dates, ssh and mysql flags.
+    ["dockerfile", "RUN echo PORT 8100\n", []],
+    ["shell", "echo ${TIMEOUT:-3000}\n", []],
+    [
+      "code",
+      "const viewPort = 1920;\nconst MAX_PORT = 65535;\nconst maxPort = 9999;\nconst MIN_PORT = 1024;\n",
+      [],
+    ],
+    ["code", "const limit = process.env.MAX_PORT || 65535;\n", []],
+    ["yaml", "ports:\n  - 8080:80\nrelease:\n  published: 2024-01-05\n", [["published-port", 8080]]],
+    ["yaml", "post:\n  published: 2024-01-05\n", []],
+    ["shell", "ssh -p 2222 host\nmysql -p3306 db\n", []],
+  ] as [FileKind, string, [string, number][]][])("%s %j", (kind, text, expected) => {
+    expect(ports(text, kind)).toEqual(expected);
   });
 });
 
 describe("anchors", () => {
   /** The specification: one combined pattern, scanned left to right. */
   const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]["']?\d)/g;
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
@@ -366,6 +472,9 @@ describe("anchors", () => {
     "]",
     "x",
     "\n",
+    "${",
+    ":-",
+    "}",
   ];
 
   test("property: the split passes find exactly the anchors of one combined pattern", () => {
@@ -380,5 +489,60 @@ describe("anchors", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("advice", () => {
+  const advise = (text: string, fileKind: FileKind = "yaml") =>
+    scanSource({ file: "x", text, fileKind, index, minPort: DEFAULT_MIN_PORT }).findings.map((finding) => [
+      finding.rule,
+      finding.service ?? null,
+      finding.replacement ?? null,
+      finding.message,
+    ]);
+
+  test("a container port names every service that listens on it, and never offers a host-port variable", () => {
+    expect(advise("    POSTGRES_PORT: 5432\n")).toEqual([
+      [
+        "port-assignment",
+        null,
+        null,
+        "POSTGRES_PORT: 5432 hardcodes 5432, the container port of telegram-timescale and timescaledb; to reach one of them use its _URL variable from .env.shared, or, where it is that container's own listen port, keep it with a ports:allow <reason> marker",
+      ],
+    ]);
+  });
+
+  test("a container port of one service points at its URL and says where the host reaches it", async () => {
+    const only = createPortIndex(
+      parseRegistry(
+        (await Bun.file(REGISTRY).text()).replace("containerPort: 5432\n", "containerPort: 5434\n"),
+        "registry.yaml",
+      ).registry,
+    );
+    const findings = scanSource({
+      file: "x",
+      text: "DB_PORT=5434\n",
+      fileKind: "env",
+      index: only,
+      minPort: DEFAULT_MIN_PORT,
+    }).findings;
+    expect(findings.map((finding) => [finding.service, finding.replacement, finding.message])).toEqual([
+      [
+        "telegram-timescale",
+        "${TELEGRAM_TIMESCALE_URL}",
+        "DB_PORT=5434 hardcodes the container port of telegram-timescale, which only its own network reaches (the host uses ${TELEGRAM_TIMESCALE_PORT}); to reach it use ${TELEGRAM_TIMESCALE_URL}, or, where it is that container's own listen port, keep it with a ports:allow <reason> marker",
+      ],
+    ]);
+  });
+
+  test("localhost on a container's port offers its URL, and localhost with the port from the host", () => {
+    expect(advise('const db = "postgres://u:p@localhost:5433/db";\n', "code")).toEqual([
+      [
+        "localhost-port",
+        "timescaledb",
+        "process.env.TIMESCALEDB_URL",
+        "localhost:5433 hardcodes the port of timescaledb; use process.env.TIMESCALEDB_URL instead (from the host: localhost and process.env.TIMESCALEDB_PORT)",
+      ],
+    ]);
   });
 });

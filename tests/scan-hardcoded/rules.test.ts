@@ -83,7 +83,7 @@ describe("JSON findings", () => {
       kind: "localhost-port",
       port: 4007,
       message:
-        "localhost:4007 hardcodes the port of telegram-mtproto; use process.env.TELEGRAM_MTPROTO_URL instead",
+        "localhost:4007 hardcodes the port of telegram-mtproto; use process.env.TELEGRAM_MTPROTO_URL instead (from the host: localhost and process.env.TELEGRAM_MTPROTO_PORT)",
       service: "telegram-mtproto",
       replacement: "process.env.TELEGRAM_MTPROTO_URL",
       snippet: 'export const mtproto = "http://localhost:4007/health";',

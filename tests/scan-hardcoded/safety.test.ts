@@ -102,7 +102,7 @@ describe("special, binary and large files", () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(run).toEqual({
       stdout: [
-        "ok.sh:1:16 localhost-port localhost:4007 hardcodes the port of telegram-mtproto; use ${TELEGRAM_MTPROTO_URL} instead",
+        "ok.sh:1:16 localhost-port localhost:4007 hardcodes the port of telegram-mtproto; use ${TELEGRAM_MTPROTO_URL} instead (from the host: localhost and ${TELEGRAM_MTPROTO_PORT})",
         "1 hardcoded port(s) in 1 file(s) (scanned 1 file(s); skipped 1 binary, 1 too-large, 1 special)",
         "Fix: read the port from .env.shared through the variable each message names (unregistered ports: npm run ports:new first).",
         'Keep a literal on purpose: add "ports:allow <reason>" in a comment on that line or the line above; for many old findings at once: --update-baseline, then scan with --baseline.',

@@ -32,7 +32,7 @@ describe("--staged", () => {
     const run = runScan(["--staged"], root);
     expect({ ...run, stdout: run.stdout.split("\n") }).toEqual({
       stdout: [
-        "src/client.ts:1:38 localhost-port localhost:4010 hardcodes the port of telegram-gateway-api; use process.env.TELEGRAM_GATEWAY_API_URL instead",
+        "src/client.ts:1:38 localhost-port localhost:4010 hardcodes the port of telegram-gateway-api; use process.env.TELEGRAM_GATEWAY_API_URL instead (from the host: localhost and process.env.TELEGRAM_GATEWAY_API_PORT)",
         "1 hardcoded port(s) in 1 file(s) (scanned 1 file(s))",
         ...HINT_LINES,
         "",
