@@ -18,7 +18,12 @@ export type Diagnostic = {
 
 export type RuleInfo = { severity: Severity; summary: string; overridable: boolean };
 
-/** Every rule the validator knows. Load and schema rules cannot be silenced: the file would not mean anything. */
+/**
+ * Every rule the validator knows. Load and schema rules cannot be silenced: the file would not mean
+ * anything. Nor can the business rules whose breach sync would turn into broken files (two compose
+ * services of one name, a stack with no file, a dependency cycle Compose refuses, a reference with
+ * nothing to resolve to, one variable written twice).
+ */
 export const RULES = {
   // Reading and parsing
   "file-unreadable": { severity: "error", summary: "the registry file cannot be read", overridable: false },
@@ -59,7 +64,7 @@ export const RULES = {
   },
   "rule-unknown": { severity: "error", summary: "a rules: entry names no known rule", overridable: false },
   // Business rules
-  "name-duplicate": { severity: "error", summary: "two services share a name", overridable: true },
+  "name-duplicate": { severity: "error", summary: "two services share a name", overridable: false },
   "port-duplicate": { severity: "error", summary: "two services share a port", overridable: true },
   "port-out-of-range": {
     severity: "error",
@@ -74,7 +79,7 @@ export const RULES = {
   "stack-unknown": {
     severity: "error",
     summary: "a service names a stack that has no range",
-    overridable: true,
+    overridable: false,
   },
   "range-invalid": {
     severity: "error",
@@ -83,8 +88,8 @@ export const RULES = {
   },
   "range-overlap": { severity: "warning", summary: "two ranges overlap", overridable: true },
   "depends-missing": { severity: "error", summary: "depends_on names an unknown service", overridable: true },
-  "depends-self": { severity: "error", summary: "a service depends on itself", overridable: true },
-  "depends-cycle": { severity: "error", summary: "depends_on forms a cycle", overridable: true },
+  "depends-self": { severity: "error", summary: "a service depends on itself", overridable: false },
+  "depends-cycle": { severity: "error", summary: "depends_on forms a cycle", overridable: false },
   "deprecated-no-replacement": {
     severity: "warning",
     summary: "a deprecated service names no replacement",
@@ -130,6 +135,16 @@ export const RULES = {
     summary: "a container depends on a container it shares no network with",
     overridable: true,
   },
+  "depends-internal": {
+    severity: "warning",
+    summary: "a native service depends on a container with exposure: internal, which the host cannot reach",
+    overridable: true,
+  },
+  "list-duplicate": {
+    severity: "error",
+    summary: "a network, depends_on or volumes list repeats an entry (or a volume's container path)",
+    overridable: false,
+  },
   "depends-native": {
     severity: "warning",
     summary: "a container depends on a native (host) service",
@@ -138,7 +153,7 @@ export const RULES = {
   "env-ref-missing": {
     severity: "error",
     summary: "an environment reference names an unknown service",
-    overridable: true,
+    overridable: false,
   },
   "env-ref-unreachable": {
     severity: "warning",
@@ -184,7 +199,7 @@ export const RULES = {
   "env-name-collision": {
     severity: "error",
     summary: "two services derive the same .env.shared variable (api's API_GATEWAY_URL and api-gateway's)",
-    overridable: true,
+    overridable: false,
   },
 } as const satisfies Record<string, RuleInfo>;
 

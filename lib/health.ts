@@ -91,6 +91,9 @@ export function planHealthTargets(registry: Registry, options: PlanOptions = {})
       } else {
         probe = { kind: "tcp", host, port };
       }
+      if (service.exposure === "internal" && probe.kind !== "skip") {
+        probe = { kind: "skip", reason: "exposure internal: not published on the host" };
+      }
       return { service: service.name, stack: service.stack, protocol: service.protocol, host, port, probe };
     });
 }

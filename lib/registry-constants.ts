@@ -35,7 +35,8 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export const EXPOSURES = ["direct", "gateway", "internal"] as const;
 export const RESTART_POLICIES = ["no", "always", "on-failure", "unless-stopped"] as const;
 export const SEVERITY_SETTINGS = ["error", "warning", "off"] as const;
-export const NETWORK_DRIVERS = ["bridge", "overlay", "host", "none"] as const;
+/** Drivers of networks a stack can create (`host` and `none` are network modes: Compose cannot create them). */
+export const NETWORK_DRIVERS = ["bridge", "overlay"] as const;
 
 /** Network names: like service names, with `_` allowed. */
 export const NETWORK_NAME_PATTERN = /^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$/;
@@ -50,6 +51,12 @@ export const REPO_PATH_PATTERN = /^[A-Za-z0-9._\-/]+$/;
 /** `volume-name:/container/path[:ro]` or `./repo/path:/container/path[:ro]`. */
 export const VOLUME_PATTERN =
   /^(?:[a-z0-9][a-z0-9_.-]*|\.\/[A-Za-z0-9._\-/]+):\/[A-Za-z0-9._\-/]*(?::(?:ro|rw))?$/;
+
+/** A bind mount's host side stays in the repository: no `..` segment. */
+export function isVolumeInsideRepository(volume: string): boolean {
+  const source = volume.slice(0, volume.indexOf(":"));
+  return !source.startsWith("./") || !source.split("/").includes("..");
+}
 
 /** Length and value bounds of the schema's fields. */
 export const LIMITS = {

@@ -202,9 +202,14 @@ export function healthcheckTestOf(service: Service): string[] | undefined {
   return test;
 }
 
+/** Compose's own forms of a test: written as given, not wrapped in another `CMD`. */
+const COMPOSE_TEST_FORMS = new Set(["CMD", "CMD-SHELL", "NONE"]);
+
 function deriveHealthcheckTest(service: Service): string[] | undefined {
   const health = service.healthcheck;
-  if (health?.command) return ["CMD", ...health.command];
+  if (health?.command) {
+    return COMPOSE_TEST_FORMS.has(health.command[0] ?? "") ? [...health.command] : ["CMD", ...health.command];
+  }
   const port = String(containerPortOf(service));
   switch (service.protocol) {
     case "http":
@@ -212,10 +217,14 @@ function deriveHealthcheckTest(service: Service): string[] | undefined {
       if (!health?.endpoint) return undefined;
       const path = health.endpoint.split("#")[0] || "/";
       const url = `${service.protocol}://localhost:${port}${path}`;
-      const insecure = service.protocol === "https" ? " -k" : "";
+      const isTls = service.protocol === "https";
+      // The exact expected status, as ports-health.sh checks it (a 401 login page can be healthy);
+      // wget for images without curl (it prints the status line with -S, also on an error status).
+      const code = String(health.expected ?? 200);
       return [
         "CMD-SHELL",
-        `curl -fsS${insecure} -o /dev/null --max-time 3 '${url}' || wget -q -O /dev/null -T 3 '${url}' || exit 1`,
+        `curl -s${isTls ? " -k" : ""} -o /dev/null -w '%{http_code}' --max-time 3 '${url}' | grep -qx ${code} || ` +
+          `wget -q -S${isTls ? " --no-check-certificate" : ""} -O /dev/null -T 3 '${url}' 2>&1 | grep -q 'HTTP/[0-9.]* ${code} ' || exit 1`,
       ];
     }
     case "postgres":
@@ -296,7 +305,9 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
     });
     const test = healthcheckTestOf(service);
     const health = service.healthcheck;
-    const published = `\${${names.port}:?run ${REGENERATE_COMMAND} and pass --env-file .env.shared}:${containerPort}`;
+    // Compose publishes TCP unless told otherwise.
+    const transport = service.protocol === "udp" ? "/udp" : "";
+    const published = `\${${names.port}:?run ${REGENERATE_COMMAND} and pass --env-file .env.shared}:${containerPort}${transport}`;
     return {
       name: service.name,
       image: service.image ?? (service.build ? undefined : service.name),
@@ -312,7 +323,7 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
         resolveEnvValue(registry, value),
       ]),
       ports: service.exposure === "internal" ? [] : [published],
-      expose: service.exposure === "internal" ? [String(containerPort)] : [],
+      expose: service.exposure === "internal" ? [`${containerPort}${transport}`] : [],
       networks,
       volumes,
       extraHosts: needsHostGateway ? [`${DOCKER_HOST_GATEWAY}:host-gateway`] : [],
@@ -439,7 +450,10 @@ function mermaidId(name: string): string {
 // Health script
 
 export type HealthCheckPlan = {
-  kind: "http" | "tcp";
+  /** udp has no connection to probe: the script reports it as skipped. */
+  kind: "http" | "tcp" | "udp";
+  /** An internal service is not published: from the host the script skips it, --network checks it. */
+  exposure: "published" | "internal";
   scheme: string;
   name: string;
   stack: string;
@@ -456,7 +470,8 @@ export function planHealthChecks(registry: Registry): HealthCheckPlan[] {
       const isHttp = HTTP_PROTOCOLS.includes(service.protocol);
       const network = endpointOf(service, "container");
       return {
-        kind: isHttp ? "http" : "tcp",
+        kind: isHttp ? "http" : service.protocol === "udp" ? "udp" : "tcp",
+        exposure: service.exposure === "internal" ? "internal" : "published",
         scheme: service.protocol === "https" ? "https" : "http",
         name: service.name,
         stack,

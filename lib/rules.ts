@@ -413,7 +413,12 @@ export const checkConnectivity: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const byName = lastByName(context.registry.services);
   for (const service of context.registry.services) {
-    if (!service.container) continue;
+    if (service.container !== true) {
+      if (!service.rejected.includes("container")) {
+        diagnostics.push(...checkNativeDependencies(context, service, byName));
+      }
+      continue;
+    }
     const own = networksOf(service);
     const dependencies = service.depends_on ?? [];
     for (let position = 0; position < dependencies.length; position++) {
@@ -449,6 +454,31 @@ export const checkConnectivity: Rule = (context) => {
   }
   return diagnostics;
 };
+
+/** A native service runs on the host, which reaches a container only through a published port. */
+function checkNativeDependencies(
+  context: RuleContext,
+  service: PartialService,
+  byName: Map<string, PartialService>,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const dependencies = service.depends_on ?? [];
+  for (let position = 0; position < dependencies.length; position++) {
+    const name = dependencies[position] as string;
+    const dependency = byName.get(name);
+    if (!dependency || dependency === service || !dependency.container) continue;
+    if (dependency.exposure !== "internal") continue;
+    diagnostics.push(
+      at(
+        context,
+        [...servicePath(service, "depends_on"), position],
+        "depends-internal",
+        `native service ${label(service)} depends on ${name}, which has exposure: internal and is not published on the host; publish ${name} (exposure: direct) or containerize ${label(service)}`,
+      ),
+    );
+  }
+  return diagnostics;
+}
 
 function sharesNetwork(own: readonly string[], theirs: readonly string[]): boolean {
   for (const network of theirs) if (own.includes(network)) return true;
@@ -711,7 +741,7 @@ export const checkRuleSettings: Rule = (context) => {
           context,
           ["rules", rule],
           "rule-unknown",
-          `rule ${rule} cannot be overridden: the file would not mean anything`,
+          `rule ${rule} cannot be overridden: ${isLoadOrSchemaRule(rule) ? "the file would not mean anything" : "sync would generate broken files"}`,
           "key",
         ),
       );
@@ -719,6 +749,48 @@ export const checkRuleSettings: Rule = (context) => {
   }
   return diagnostics;
 };
+
+function isLoadOrSchemaRule(rule: string): boolean {
+  return /^(?:file-|yaml-|schema-)|^name-reserved$|^rule-unknown$/.test(rule);
+}
+
+/** The lists Compose reads as sets: a repeated entry (or a volume's container path) is refused at `up`. */
+export const checkListDuplicates: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    for (const field of ["network", "depends_on", "volumes"] as const) {
+      const list = service[field];
+      if (!Array.isArray(list)) continue;
+      const seen = new Map<string, number>();
+      for (let position = 0; position < list.length; position++) {
+        const entry = list[position];
+        if (typeof entry !== "string") continue;
+        const key = field === "volumes" ? containerPathOf(entry) : entry;
+        const first = seen.get(key);
+        if (first === undefined) {
+          seen.set(key, position);
+          continue;
+        }
+        const what = field === "volumes" ? `container path ${key}` : key;
+        diagnostics.push(
+          at(
+            context,
+            [...servicePath(service, field), position],
+            "list-duplicate",
+            `${field} of ${label(service)} repeats ${what} (entry ${first + 1} already has it); Compose refuses the file, so remove one`,
+          ),
+        );
+      }
+    }
+  }
+  return diagnostics;
+};
+
+/** `name:/data:ro` → `/data`. */
+function containerPathOf(volume: string): string {
+  const parts = volume.split(":");
+  return parts[1] ?? volume;
+}
 
 export type CheckMode = "all" | "duplicates" | "ranges";
 
@@ -736,6 +808,7 @@ const RULES_BY_MODE: Record<CheckMode, Rule[]> = {
     checkDeprecations,
     checkNetworks,
     checkConnectivity,
+    checkListDuplicates,
     checkEnvironmentRefs,
     checkLiteralEndpoints,
     checkContainerFields,

@@ -20,6 +20,7 @@ import {
   IMAGE_PATTERN,
   ISO_DATE_PATTERN,
   isCalendarDate,
+  isVolumeInsideRepository,
   LIMITS,
   NAME_PATTERN,
   NETWORK_DRIVERS,
@@ -138,7 +139,8 @@ const isExposure = (exposure: unknown) => isOneOf(exposure, EXPOSURES);
 const isGatewayPath = (path: unknown) => isMatch(path, GATEWAY_PATH_PATTERN);
 const isImage = (image: unknown) => isMatch(image, IMAGE_PATTERN);
 const isTextList = (command: unknown) => isListOf(command, isSingleLineText);
-const isVolume = (volume: unknown) => isMatch(volume, VOLUME_PATTERN);
+const isVolume = (volume: unknown) =>
+  isMatch(volume, VOLUME_PATTERN) && isVolumeInsideRepository(volume as string);
 const isVolumeList = (volumes: unknown) => isListOf(volumes, isVolume);
 const isRestart = (restart: unknown) => isOneOf(restart, RESTART_POLICIES);
 const isDriver = (driver: unknown) => isOneOf(driver, NETWORK_DRIVERS);

@@ -15,6 +15,7 @@ import {
   GATEWAY_URL_PATTERN,
   IMAGE_PATTERN,
   isCalendarDate,
+  isVolumeInsideRepository,
   LIMITS,
   NAME_PATTERN,
   NETWORK_DRIVERS,
@@ -179,7 +180,13 @@ export const serviceSchema = v.object({
     ),
   ),
   volumes: v.optional(
-    v.array(v.pipe(v.string(), v.regex(VOLUME_PATTERN, "must be 'volume:/path' or './repo/path:/path'"))),
+    v.array(
+      v.pipe(
+        v.string(),
+        v.regex(VOLUME_PATTERN, "must be 'volume:/path' or './repo/path:/path'"),
+        v.check(isVolumeInsideRepository, "must not leave the repository: no '..' in a bind mount"),
+      ),
+    ),
   ),
   restart: v.optional(v.picklist(RESTART_POLICIES, `must be one of ${RESTART_POLICIES.join(", ")}`)),
 });
@@ -193,7 +200,12 @@ function nameSchemaForNetwork() {
 }
 
 export const networkSchema = v.object({
-  driver: v.optional(v.picklist(NETWORK_DRIVERS, `must be one of ${NETWORK_DRIVERS.join(", ")}`)),
+  driver: v.optional(
+    v.picklist(
+      NETWORK_DRIVERS,
+      `must be ${NETWORK_DRIVERS.join(" or ")} (Compose cannot create a host or none network)`,
+    ),
+  ),
   external: v.optional(v.boolean()),
   description: v.optional(singleLine(LIMITS.networkDescription.min, LIMITS.networkDescription.max)),
 });

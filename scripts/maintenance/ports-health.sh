@@ -3,6 +3,8 @@
 # Regenerate with: npm run ports:sync
 #
 # Checks every registered service: HTTP status for http/https, a TCP connect for the rest.
+# Skipped: udp services (no connection to probe), and from the host the services with
+# exposure: internal (not published; --network checks them).
 # Exit 0 when every checked service is healthy, 1 otherwise, 2 on a usage error.
 #
 # Usage: ports-health.sh [--stack NAME] [--network] [--help]
@@ -48,20 +50,24 @@ report() { # status name stack target detail
   printf '%-4s %s (%s) %s %s\n' "$1" "$2" "$3" "$4" "$5"
 }
 
-check() { # kind scheme name stack network_host host_port network_port path expected
-  if [ -n "$stack_filter" ] && [ "$4" != "$stack_filter" ]; then return 0; fi
+check() { # kind exposure scheme name stack network_host host_port network_port path expected
+  if [ -n "$stack_filter" ] && [ "$5" != "$stack_filter" ]; then return 0; fi
   # wait -n needs bash 4.3; an older bash polls instead
   while [ "$(jobs -pr | wc -l)" -ge "$max_jobs" ]; do wait -n 2>/dev/null || sleep 0.1; done
   checks=$((checks + 1))
   probe "$@" >"${results}/${checks}" &
 }
 
-probe() { # kind scheme name stack network_host host_port network_port path expected
-  local kind="$1" scheme="$2" name="$3" stack="$4" network_host="$5" host_port="$6" network_port="$7"
-  local path="$8" expected="$9" host port status url
+probe() { # kind exposure scheme name stack network_host host_port network_port path expected
+  local kind="$1" exposure="$2" scheme="$3" name="$4" stack="$5" network_host="$6" host_port="$7"
+  local network_port="$8" path="$9" expected="${10}" host port status url
   if [ "$mode" = "network" ]; then host="$network_host"; port="$network_port"; else host="localhost"; port="$host_port"; fi
   if [ -n "$host_override" ]; then host="$host_override"; fi
-  if [ "$kind" = "http" ]; then
+  if [ "$kind" = "udp" ]; then
+    report "skip" "$name" "$stack" "udp://${host}:${port}" "udp has no connection to probe"
+  elif [ "$exposure" = "internal" ] && [ "$mode" = "host" ]; then
+    report "skip" "$name" "$stack" "${host}:${port}" "exposure internal: not published (check it with --network)"
+  elif [ "$kind" = "http" ]; then
     url="${scheme}://${host}:${port}${path}"
     status="$(curl -g -k -s -o /dev/null -w '%{http_code}' --max-time "$timeout_s" --url "$url" || true)"
     if [ "$status" = "$expected" ]; then
@@ -81,19 +87,19 @@ probe() { # kind scheme name stack network_host host_port network_port path expe
 
 # shellcheck disable=SC2016 # registry values are single-quoted on purpose: nothing in them expands
 {
-  check 'http' 'http' 'workspace-api' 'apis' 'workspace-api' '3400' '3400' '/health' '200'
-  check 'http' 'http' 'tp-capital-api' 'apis' 'tp-capital-api' '3401' '3401' '/health' '200'
-  check 'http' 'http' 'documentation-api' 'apis' 'documentation-api' '3402' '3402' '/health' '200'
-  check 'http' 'http' 'documentation-api-legacy' 'apis' 'host.docker.internal' '3403' '3403' '/health' '200'
-  check 'tcp' 'http' 'redis' 'cache' 'redis' '6379' '6379' '' '0'
-  check 'tcp' 'http' 'timescaledb' 'databases' 'timescaledb' '5433' '5432' '' '0'
-  check 'http' 'http' 'dashboard' 'frontend' 'dashboard' '3100' '3100' '/' '200'
-  check 'http' 'http' 'documentation-hub' 'frontend' 'documentation-hub' '3101' '3101' '/' '200'
-  check 'tcp' 'http' 'rabbitmq' 'messaging' 'rabbitmq' '5672' '5672' '' '0'
-  check 'http' 'http' 'telegram-mtproto' 'telegram' 'telegram-mtproto' '4007' '4007' '/health' '200'
-  check 'http' 'http' 'telegram-gateway-api' 'telegram' 'telegram-gateway-api' '4010' '4010' '/health' '200'
-  check 'tcp' 'http' 'telegram-timescale' 'telegram' 'telegram-timescale' '4032' '5432' '' '0'
-  check 'tcp' 'http' 'telegram-redis-master' 'telegram' 'telegram-redis-master' '4079' '6379' '' '0'
+  check 'http' 'published' 'http' 'workspace-api' 'apis' 'workspace-api' '3400' '3400' '/health' '200'
+  check 'http' 'published' 'http' 'tp-capital-api' 'apis' 'tp-capital-api' '3401' '3401' '/health' '200'
+  check 'http' 'published' 'http' 'documentation-api' 'apis' 'documentation-api' '3402' '3402' '/health' '200'
+  check 'http' 'published' 'http' 'documentation-api-legacy' 'apis' 'host.docker.internal' '3403' '3403' '/health' '200'
+  check 'tcp' 'published' 'http' 'redis' 'cache' 'redis' '6379' '6379' '' '0'
+  check 'tcp' 'published' 'http' 'timescaledb' 'databases' 'timescaledb' '5433' '5432' '' '0'
+  check 'http' 'published' 'http' 'dashboard' 'frontend' 'dashboard' '3100' '3100' '/' '200'
+  check 'http' 'published' 'http' 'documentation-hub' 'frontend' 'documentation-hub' '3101' '3101' '/' '200'
+  check 'tcp' 'published' 'http' 'rabbitmq' 'messaging' 'rabbitmq' '5672' '5672' '' '0'
+  check 'http' 'published' 'http' 'telegram-mtproto' 'telegram' 'telegram-mtproto' '4007' '4007' '/health' '200'
+  check 'http' 'published' 'http' 'telegram-gateway-api' 'telegram' 'telegram-gateway-api' '4010' '4010' '/health' '200'
+  check 'tcp' 'published' 'http' 'telegram-timescale' 'telegram' 'telegram-timescale' '4032' '5432' '' '0'
+  check 'tcp' 'published' 'http' 'telegram-redis-master' 'telegram' 'telegram-redis-master' '4079' '6379' '' '0'
 }
 
 wait
@@ -104,11 +110,16 @@ if [ "$checks" -eq 0 ]; then
 fi
 healthy=0
 unhealthy=0
+skipped=0
 for ((index = 1; index <= checks; index++)); do
   line=""
   IFS= read -r line <"${results}/${index}" || true
   printf '%s\n' "$line"
-  if [ "${line%% *}" = "ok" ]; then healthy=$((healthy + 1)); else unhealthy=$((unhealthy + 1)); fi
+  case "${line%% *}" in
+    ok) healthy=$((healthy + 1)) ;;
+    skip) skipped=$((skipped + 1)) ;;
+    *) unhealthy=$((unhealthy + 1)) ;;
+  esac
 done
-echo "${healthy} healthy, ${unhealthy} unhealthy"
+echo "${healthy} healthy, ${unhealthy} unhealthy, ${skipped} skipped"
 [ "$unhealthy" -eq 0 ]

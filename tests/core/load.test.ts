@@ -221,7 +221,7 @@ describe("schema messages are plain words, never valibot's defaults", () => {
         22,
         "schema-value",
         "error",
-        'networks.backend.driver must be one of bridge, overlay, host, none, got "macvlan"',
+        'networks.backend.driver must be bridge or overlay (Compose cannot create a host or none network), got "macvlan"',
       ),
       diagnostic(
         16,

@@ -140,15 +140,26 @@ describe("planEnv", () => {
 });
 
 describe("healthchecks", () => {
-  test("HTTP: curl with a timeout against the path without its fragment; https adds -k", () => {
+  test("HTTP: curl or wget with a timeout, wanting the exact expected status, against the path without its fragment", () => {
     expect(healthcheckTestOf({ ...base, healthcheck: { endpoint: "/ui#/status" } })).toEqual([
       "CMD-SHELL",
-      "curl -fsS -o /dev/null --max-time 3 'http://localhost:4000/ui' || wget -q -O /dev/null -T 3 'http://localhost:4000/ui' || exit 1",
+      "curl -s -o /dev/null -w '%{http_code}' --max-time 3 'http://localhost:4000/ui' | grep -qx 200 || wget -q -S -O /dev/null -T 3 'http://localhost:4000/ui' 2>&1 | grep -q 'HTTP/[0-9.]* 200 ' || exit 1",
     ]);
     expect(
-      healthcheckTestOf({ ...base, protocol: "https", healthcheck: { endpoint: "/" } })?.[1],
-    ).toStartWith("curl -fsS -k -o /dev/null");
+      healthcheckTestOf({ ...base, protocol: "https", healthcheck: { endpoint: "/", expected: 401 } })?.[1],
+    ).toBe(
+      "curl -s -k -o /dev/null -w '%{http_code}' --max-time 3 'https://localhost:4000/' | grep -qx 401 || wget -q -S --no-check-certificate -O /dev/null -T 3 'https://localhost:4000/' 2>&1 | grep -q 'HTTP/[0-9.]* 401 ' || exit 1",
+    );
     expect(healthcheckTestOf(base)).toBeUndefined();
+  });
+  test("a command in Compose's own form is written as given, not wrapped in another CMD", () => {
+    const shell = ["CMD-SHELL", "test -f /tmp/ready"];
+    expect(healthcheckTestOf({ ...base, healthcheck: { command: shell } })).toEqual(shell);
+    expect(healthcheckTestOf({ ...base, healthcheck: { command: ["CMD", "probe"] } })).toEqual([
+      "CMD",
+      "probe",
+    ]);
+    expect(healthcheckTestOf({ ...base, healthcheck: { command: ["NONE"] } })).toEqual(["NONE"]);
   });
   test("databases get their own probe on the container port; a command wins over everything", () => {
     expect(healthcheckTestOf({ ...base, protocol: "postgres", containerPort: 5432 })).toEqual([

@@ -525,6 +525,64 @@ describe("healthcheck rules", () => {
   });
 });
 
+describe("list-duplicate", () => {
+  const suffix = "(entry 1 already has it); Compose refuses the file, so remove one";
+  test("a network, a dependency or a volume's container path named twice is an error at the repeat", () => {
+    expect(
+      diagnosticsOf(registry(service("a", 4000).replace("network: backend", "network: [backend, backend]"))),
+    ).toEqual([diagnostic(16, 24, "list-duplicate", "error", `network of a repeats backend ${suffix}`)]);
+    expect(diagnosticsOf(registry(service("a", 4000, ["depends_on: [b, b]"]), service("b", 4001)))).toEqual([
+      diagnostic(17, 21, "list-duplicate", "error", `depends_on of a repeats b ${suffix}`),
+    ]);
+    expect(
+      diagnosticsOf(registry(service("a", 4000, ["volumes:", "  - v1:/data", "  - v2:/data:ro"]))),
+    ).toEqual([
+      diagnostic(19, 9, "list-duplicate", "error", `volumes of a repeats container path /data ${suffix}`),
+    ]);
+  });
+  test("distinct entries pass", () => {
+    expect(
+      diagnosticsOf(
+        registry(
+          service("a", 4000, ["depends_on: [b]", "volumes: [v1:/data, v1:/logs]"]),
+          service("b", 4001),
+        ),
+      ),
+    ).toEqual([]);
+  });
+  test("cannot be turned off", () => {
+    expect(RULES["list-duplicate"].overridable).toBe(false);
+  });
+});
+
+describe("depends-internal", () => {
+  test("a native service that depends on an internal container warns: the host cannot reach it", () => {
+    expect(
+      diagnosticsOf(
+        registry(nativeService("web", 4001, ["depends_on: [a]"]), service("a", 4000, ["exposure: internal"])),
+      ),
+    ).toEqual([
+      diagnostic(
+        16,
+        18,
+        "depends-internal",
+        "warning",
+        "native service web depends on a, which has exposure: internal and is not published on the host; publish a (exposure: direct) or containerize web",
+      ),
+    ]);
+  });
+  test("a published container, or a container that depends on the internal one, passes", () => {
+    expect(
+      diagnosticsOf(registry(nativeService("web", 4001, ["depends_on: [a]"]), service("a", 4000))),
+    ).toEqual([]);
+    expect(
+      diagnosticsOf(
+        registry(service("web", 4001, ["depends_on: [a]"]), service("a", 4000, ["exposure: internal"])),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe("rules: severity overrides", () => {
   const overlapping = (rules: string) =>
     `version: "1.0.0"\nlastUpdated: "2025-11-11"\n${rules}ranges:\n  one: "4000-4099"\n  two: "4050-4150"\nservices: []\n`;
@@ -542,6 +600,24 @@ describe("rules: severity overrides", () => {
         "rule-unknown",
         "error",
         "rule yaml-alias cannot be overridden: the file would not mean anything",
+      ),
+    ]);
+  });
+  test.each([
+    "name-duplicate",
+    "stack-unknown",
+    "depends-self",
+    "depends-cycle",
+    "env-ref-missing",
+    "env-name-collision",
+  ])("%s cannot be overridden: sync would turn it into broken files", (rule) => {
+    expect(diagnosticsOf(overlapping(`rules:\n  ${rule}: "off"\n  range-overlap: "off"\n`))).toEqual([
+      diagnostic(
+        4,
+        3,
+        "rule-unknown",
+        "error",
+        `rule ${rule} cannot be overridden: sync would generate broken files`,
       ),
     ]);
   });
@@ -578,7 +654,7 @@ describe("networks with a bad definition", () => {
       [
         7,
         "schema-value",
-        'networks.backend.driver must be one of bridge, overlay, host, none, got "bridges"',
+        'networks.backend.driver must be bridge or overlay (Compose cannot create a host or none network), got "bridges"',
       ],
       [8, "network-unused", "network spare is used by no service"],
     ]);
@@ -601,6 +677,13 @@ describe("the rule table", () => {
       expect(["error", "warning"]).toContain(info.severity);
       expect(info.summary.length).toBeGreaterThan(5);
     }
+  });
+  test("the README lists every rule with its default severity and whether it can be overridden", async () => {
+    const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
+    const listed = [...readme.matchAll(/^\| `([a-z-]+)` \| (error|warning) \| (yes|no) \|/gm)].map(
+      ([, id, severity, overridable]) => [id, severity, overridable === "yes"],
+    );
+    expect(listed).toEqual(Object.entries(RULES).map(([id, info]) => [id, info.severity, info.overridable]));
   });
 });
 

@@ -151,7 +151,7 @@ describe("health script", () => {
       / web \(edge\) http:\/\/localhost:4000\/health\?probe=\$\(id\)&x=\$y;z\* -> \d{3}/,
     );
     expect(result.stdout).not.toContain("uid=");
-    const summary = /^(\d+) healthy, (\d+) unhealthy$/m.exec(result.stdout);
+    const summary = /^(\d+) healthy, (\d+) unhealthy, 0 skipped$/m.exec(result.stdout);
     expect(Number(summary?.[1]) + Number(summary?.[2])).toBe(2);
     expect(result.exitCode).toBe(Number(summary?.[2]) > 0 ? 1 : 0);
   });

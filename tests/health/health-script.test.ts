@@ -97,14 +97,14 @@ describe("the generated health script", () => {
     expect(
       lines.slice(0, -1).every((line) => line.startsWith("FAIL ") && line.endsWith("-> 000, expected 200")),
     ).toBe(true);
-    expect(lines.at(-1)).toBe("0 healthy, 4 unhealthy");
+    expect(lines.at(-1)).toBe("0 healthy, 4 unhealthy, 0 skipped");
     expect(mostOpen).toBe(4);
   }, 20_000);
 
   test("PORTS_HEALTH_JOBS caps how many run at once", async () => {
     mostOpen = 0;
     const result = await runScript({ PORTS_HEALTH_TIMEOUT: "1", PORTS_HEALTH_JOBS: "1" });
-    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("0 healthy, 4 unhealthy");
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("0 healthy, 4 unhealthy, 0 skipped");
     // One at a time; the listeners may see the next connection before the last one's close.
     expect(mostOpen).toBeLessThanOrEqual(2);
   }, 20_000);
@@ -115,5 +115,110 @@ describe("the generated health script", () => {
       stderr: "ports-health: PORTS_HEALTH_JOBS must be a whole number above 0\n",
       exitCode: 2,
     });
+  });
+});
+
+describe("what the script and the compose healthchecks agree on", () => {
+  /** Answers every request with the status its path names: /401 answers 401. */
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  let where: string;
+
+  beforeAll(async () => {
+    server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => new Response("", { status: Number(new URL(request.url).pathname.slice(1)) || 200 }),
+    });
+    where = await makeTempDir("health-agree-");
+    const service = (name: string, lines: string[]) =>
+      [
+        `  - name: ${name}`,
+        "    stack: edge",
+        "    owner: Team A",
+        "    description: A service to check",
+        ...lines,
+      ].join("\n");
+    const port = String(server.port);
+    await mkdir(join(where, "config/ports"), { recursive: true });
+    await writeFile(
+      join(where, "config/ports/registry.yaml"),
+      [
+        'version: "1.0.0"',
+        'lastUpdated: "2025-11-11"',
+        "ranges:",
+        '  edge: "1024-65535"',
+        "networks:",
+        "  backend: {}",
+        "rules:",
+        '  port-ephemeral: "off"',
+        "services:",
+        service("login", [
+          `    port: ${port}`,
+          "    protocol: http",
+          "    container: true",
+          "    network: backend",
+          "    healthcheck:",
+          "      endpoint: /401",
+          "      expected: 401",
+        ]),
+        service("syslog", [
+          "    port: 1514",
+          "    protocol: udp",
+          "    container: true",
+          "    network: backend",
+        ]),
+        service("inner", [
+          "    port: 1515",
+          "    protocol: tcp",
+          "    container: true",
+          "    network: backend",
+          "    exposure: internal",
+        ]),
+        "",
+      ].join("\n"),
+    );
+    const report = await runSync({ root: where });
+    if (!report.isValid) throw new Error(JSON.stringify(report.diagnostics));
+  });
+
+  afterAll(async () => {
+    server?.stop(true);
+    await removeDir(where);
+  });
+
+  test("udp is skipped, an internal service is skipped from the host, an expected 401 is healthy", async () => {
+    const result = await spawnAsync(["bash", OUTPUT_PATHS.health], where, {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.stdout.split("\n").map((line) => line.split(" ")[0])).toEqual([
+      "skip",
+      "skip",
+      "ok",
+      "1",
+      "",
+    ]);
+    expect(result.stdout).toContain("udp has no connection to probe");
+    expect(result.stdout).toContain("exposure internal: not published (check it with --network)");
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("1 healthy, 0 unhealthy, 2 skipped");
+    expect(result.exitCode).toBe(0);
+  });
+
+  test("the compose file publishes udp as udp, and its healthcheck wants the exact expected status", async () => {
+    const compose = await Bun.file(join(where, "tools/compose/docker-compose.edge.yml")).text();
+    expect(compose).toContain(':1514/udp"');
+    expect(compose).toContain('- "1515"');
+    const test = /test: \["CMD-SHELL", (".*")\]/.exec(compose)?.[1];
+    if (!test) throw new Error("no CMD-SHELL healthcheck");
+    const command = (JSON.parse(test) as string).replaceAll("$$", "$");
+    // As the container would run it, with curl, and without it (wget alone).
+    const withCurl = await spawnAsync(["sh", "-c", command], where, {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+    });
+    expect(withCurl.exitCode).toBe(0);
+    const wrong = await spawnAsync(["sh", "-c", command.replaceAll("/401", "/200")], where, {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+    });
+    expect(wrong.exitCode).toBe(1);
   });
 });
