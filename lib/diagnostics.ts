@@ -26,7 +26,6 @@ export type RuleInfo = { severity: Severity; summary: string; overridable: boole
  */
 export const RULES = {
   // Reading and parsing
-  "file-unreadable": { severity: "error", summary: "the registry file cannot be read", overridable: false },
   "file-too-large": { severity: "error", summary: "the file exceeds the size cap", overridable: false },
   "yaml-syntax": { severity: "error", summary: "YAML syntax error", overridable: false },
   "yaml-too-deep": { severity: "error", summary: "nesting exceeds the depth cap", overridable: false },
@@ -40,7 +39,7 @@ export const RULES = {
   },
   "yaml-ambiguous-scalar": {
     severity: "error",
-    summary: "an unquoted value that YAML 1.1 reads differently (0755, no, 22:22)",
+    summary: "an unquoted value that YAML 1.1 reads differently (0755, no, 22:22, 2025-02-28)",
     overridable: false,
   },
   "yaml-directive": {

@@ -136,6 +136,9 @@ const YAML11_BOOLEAN = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/
 const YAML11_OCTAL = /^[-+]?0[0-7_]+$/;
 const YAML11_SEXAGESIMAL = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
 const YAML11_UNDERSCORE_NUMBER = /^[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?$/;
+/** YAML 1.1's timestamp: a date, optionally with a time (1.1 parsers return a date object). */
+export const YAML11_TIMESTAMP =
+  /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$/;
 const PLAIN_DECIMAL_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
 type Report = (offset: number, rule: RuleId, message: string) => void;
@@ -182,6 +185,12 @@ function scalarToPlain(node: Scalar, source: string, report: Report): unknown {
         offset,
         "yaml-ambiguous-scalar",
         `unquoted ${text} is a base-60 number in YAML 1.1; quote it: "${text}"`,
+      );
+    } else if (YAML11_TIMESTAMP.test(text)) {
+      report(
+        offset,
+        "yaml-ambiguous-scalar",
+        `unquoted ${text} is a timestamp in YAML 1.1; quote it: "${text}"`,
       );
     } else if (YAML11_UNDERSCORE_NUMBER.test(text)) {
       report(

@@ -23,6 +23,8 @@ const PLAIN_DECIMAL_INTEGER = /^(?:0|[1-9][0-9]*)$/;
 /** Anything the YAML 1.2 core schema could read as a number, or YAML 1.1 as a number or boolean. */
 const NUMBER_LIKE =
   /^[-+]?(?:[0-9][0-9_:]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|0[xXoObB][0-9a-fA-F_]+|\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
+/** A YAML 1.1 timestamp's start: the careful path reports the whole form. */
+const TIMESTAMP_LIKE = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:$|[Tt \t])/;
 const KEYWORD_LIKE =
   /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~)$/;
 const KEYWORD_FIRST = new Set([..."yYnNoOTFN~"].map((char) => char.charCodeAt(0)));
@@ -65,6 +67,7 @@ function acceptKey(key: string, mapping: Mapping): string | undefined {
 /** A plain scalar on one line, without its trailing comment: string, integer, boolean or null. */
 function readPlain(text: string, isFlow: boolean): unknown {
   if (text === "" || INDICATOR_START.test(text) || PLAIN_TROUBLE.test(text)) return DECLINE;
+  if (TIMESTAMP_LIKE.test(text)) return DECLINE; // a date (and time) in YAML 1.1
   if (text.includes(" ")) return isFlow ? DECLINE : text;
   if (text.charCodeAt(0) === 34 || text.charCodeAt(0) === 39) return DECLINE;
   if (text === "true") return true;

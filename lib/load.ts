@@ -10,7 +10,7 @@
  */
 import type { Document } from "yaml";
 import { createDiagnostic, type Diagnostic, type Position, suggestClosest } from "./diagnostics.ts";
-import { IoError } from "./errors.ts";
+import { describeErrorCode, IoError } from "./errors.ts";
 import type * as Careful from "./load-careful.ts";
 import { locatePlain, readPlainFast } from "./load-fast.ts";
 import { displayPath } from "./paths.ts";
@@ -78,9 +78,11 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
     size = info.size;
   } catch (error) {
     if (error instanceof IoError) throw error;
-    throw new IoError(
-      `${file}: cannot read the registry (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !(await isDirectory(root))) {
+      throw new IoError(`${root}: the root directory does not exist (see --root)`);
+    }
+    throw new IoError(`${file}: cannot read the registry (${describeErrorCode(error) ?? "error"})`);
   }
   if (size > MAX_FILE_BYTES) {
     return emptyResult(file, "", [
@@ -96,11 +98,17 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
   try {
     source = await Bun.file(path).text();
   } catch (error) {
-    throw new IoError(
-      `${file}: cannot read the registry (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
+    throw new IoError(`${file}: cannot read the registry (${describeErrorCode(error) ?? "error"})`);
   }
   return parseRegistry(source, file);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Bun.file(path).stat()).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Every field of a service from the fast path passed the schema: one shared empty list. */

@@ -25,7 +25,7 @@ Compares the registry with the TCP and UDP ports (IPv4 and IPv6) listening on th
 
 Options:
   --json             print one JSON document (DoctorReport) instead of text
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   -h, --help         show this help
 

@@ -31,7 +31,7 @@ Options:
   --env-file PATH    take published ports from this env file (for example .env.shared)
   --timeout MS       timeout per check in milliseconds (default: ${DEFAULT_TIMEOUT_MS})
   --json             print one JSON document (HealthReport) instead of text
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   -h, --help         show this help
 

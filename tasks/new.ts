@@ -68,7 +68,7 @@ Options:
   --health-expected CODE   expected HTTP status (default 200)
   -y, --yes                write without asking for confirmation
   --dry-run                print the entry and the diff; write nothing
-  --registry PATH          registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH          registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR               repository root (default: current directory)
   -h, --help               show this help
 

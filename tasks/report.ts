@@ -19,7 +19,7 @@ deprecated services, and every warning or error.
 
 Options:
   --json             print one JSON document (PortsReport) instead of text
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   -h, --help         show this help
 
@@ -83,6 +83,12 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/** The next free ports, or why there are none: every port taken, or only taken and ephemeral ones left. */
+function describeNextFree(stack: StackUsage): string {
+  if (stack.nextFree.length > 0) return stack.nextFree.join(", ");
+  return stack.free > 0 ? "none (taken or ephemeral)" : "full";
+}
+
 export function formatReport(report: PortsReport, isColor: boolean): string {
   const { paint } = createColors(isColor);
   const lines: string[] = [];
@@ -104,7 +110,7 @@ export function formatReport(report: PortsReport, isColor: boolean): string {
           String(stack.used),
           String(stack.size),
           `${stack.size > 0 ? Math.round((stack.used * 100) / stack.size) : 0}%`,
-          stack.nextFree.length > 0 ? stack.nextFree.join(", ") : "full",
+          describeNextFree(stack),
         ]),
       ]).map((line) => `  ${line}`),
     );

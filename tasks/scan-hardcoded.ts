@@ -58,7 +58,7 @@ Options:
   --baseline PATH      ignore the findings recorded in PATH (default: the settings' "baseline")
   --update-baseline    record every current finding in the baseline and exit 0
                        (default path: ${DEFAULT_BASELINE_PATH})
-  --registry PATH      registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH      registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --config PATH        scanner settings (default: ${DEFAULT_SCAN_CONFIG_PATH}, optional)
   --root DIR           repository root (default: current directory)
   -h, --help           show this help

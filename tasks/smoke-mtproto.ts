@@ -76,7 +76,7 @@ Options:
                      container reaching it through host.docker.internal (extra_hosts: host-gateway)
   --timeout SECONDS  how long a container may take to turn healthy (default: ${DEFAULT_TIMEOUT_S})
   --json             print one JSON document (SmokeReport) instead of the tables
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   -h, --help         show this help
 

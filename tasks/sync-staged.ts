@@ -24,7 +24,7 @@ is the one on disk, validates it, regenerates every file from it and stages the 
 
 Options:
   --json             print one JSON document (SyncStagedReport) instead of text
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   -h, --help         show this help
 

@@ -19,7 +19,7 @@ config/ports/index.json and config/ports/registry.schema.json from the registry.
 Options:
   --check            write nothing; list stale, missing and orphaned files with a diff (exit 1 if any)
   --json             print one JSON document (SyncReport) instead of text
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   --quiet            print only problems
   -h, --help         show this help

@@ -20,7 +20,7 @@ Checks the port registry against its schema and business rules.
 Options:
   --mode MODE        all (default), duplicates (ports:duplicates) or ranges (ports:check-ranges)
   --json             print one JSON document (ValidateReport) instead of text
-  --registry PATH    registry file (default: ${DEFAULT_REGISTRY_PATH})
+  --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
   -h, --help         show this help
 

@@ -27,13 +27,20 @@ describe("parseRegistry", () => {
     ]);
   });
 
-  test("reads YAML 1.2 core: an unquoted date stays a string, yes is a string only when quoted", () => {
-    const parsed = parseRegistry(
-      minimal('services: []\nx-flag: "yes"\n').replace('"2025-11-11"', "2025-11-11"),
-      "r.yaml",
-    );
-    expect(parsed.diagnostics).toEqual([]);
-    expect(parsed.registry?.lastUpdated).toBe("2025-11-11");
+  test("reads YAML 1.2 core, yes is a string only when quoted; an unquoted date is a YAML 1.1 timestamp", () => {
+    const quoted = parseRegistry(minimal('services: []\nx-flag: "yes"\n'), "r.yaml");
+    expect(quoted.diagnostics).toEqual([]);
+    expect(quoted.registry?.lastUpdated).toBe("2025-11-11");
+    const bare = parseRegistry(minimal("services: []\n").replace('"2025-11-11"', "2025-11-11"), "r.yaml");
+    expect(bare.diagnostics).toEqual([
+      diagnostic(
+        2,
+        14,
+        "yaml-ambiguous-scalar",
+        "error",
+        'unquoted 2025-11-11 is a timestamp in YAML 1.1; quote it: "2025-11-11"',
+      ),
+    ]);
   });
 
   test("a typed error elsewhere never hides a business rule: salvage keeps the valid fields", () => {

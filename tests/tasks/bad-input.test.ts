@@ -258,9 +258,19 @@ describe("files the loader will not parse", () => {
     const result = runTask("validate", ["--root", root, "--registry", "absent.yaml"]);
     expect(result).toEqual({
       stdout: "",
-      stderr: "validate: absent.yaml: cannot read the registry (ENOENT)\n",
+      stderr: "validate: absent.yaml: cannot read the registry (no such file or directory)\n",
       exitCode: 2,
     });
+  });
+
+  test("a root that does not exist is named as the problem, for every task that reads the registry", () => {
+    for (const task of ["validate", "sync", "report"]) {
+      expect(runTask(task, ["--root", join(root, "nowhere")])).toEqual({
+        stdout: "",
+        stderr: `${task}: ${join(root, "nowhere")}: the root directory does not exist (see --root)\n`,
+        exitCode: 2,
+      });
+    }
   });
 
   test("a directory is an I/O error for every task", async () => {

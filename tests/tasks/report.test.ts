@@ -3,8 +3,10 @@
  * services and findings; the exit code reflects validity.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { PortsReport } from "../../tasks/report.ts";
-import { diagnostic, runTask } from "../core/support.ts";
+import { diagnostic, HEAD, makeTempDir, removeDir, runTask, service } from "../core/support.ts";
 
 describe("report", () => {
   test("text report of a small registry", () => {
@@ -103,6 +105,26 @@ describe("report", () => {
       { name: "documentation-legacy", port: 3004, replacement: "documentation-hub" },
     ]);
     expect([report.errors, report.warnings]).toEqual([0, 6]);
+  });
+
+  test("a range whose free ports are all ephemeral says so, not full", async () => {
+    const root = await makeTempDir("report-ephemeral-");
+    try {
+      await mkdir(join(root, "config/ports"), { recursive: true });
+      await writeFile(
+        join(root, "config/ports/registry.yaml"),
+        `${HEAD.replace('api: "4000-4099"', 'high: "40000-40002"')}${service("a", 40000, [], "high")}`.replace(
+          "ranges:",
+          'rules:\n  port-ephemeral: "off"\nranges:',
+        ),
+      );
+      const lines = runTask("report", ["--root", root]).stdout.split("\n");
+      expect(lines.find((line) => line.includes("40000-40002"))?.trim()).toBe(
+        "high   40000-40002  1     3     33%  none (taken or ephemeral)",
+      );
+    } finally {
+      await removeDir(root);
+    }
   });
 
   test("an invalid registry: findings only, exit 1", () => {
