@@ -55,14 +55,17 @@ export function parseCarefully(source: string, file: string): ParsedRegistry {
   const report = (offset: number, rule: RuleId, message: string) =>
     diagnostics.push(createDiagnostic(file, positionAt(offset), rule, message));
 
+  // One syntax error per line: the parser's further errors on it follow from the first.
+  const linesWithSyntaxErrors = new Set<number>();
   for (const error of document.errors) {
-    const rule: RuleId = error.code === "DUPLICATE_KEY" ? "yaml-duplicate-key" : "yaml-syntax";
-    const message = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? error.code;
-    report(
-      error.pos[0],
-      rule,
-      rule === "yaml-duplicate-key" ? duplicateKeyMessage(source, error.pos[0]) : message,
-    );
+    if (error.code === "DUPLICATE_KEY") {
+      report(error.pos[0], "yaml-duplicate-key", duplicateKeyMessage(source, error.pos[0]));
+      continue;
+    }
+    const line = positionAt(error.pos[0]).line;
+    if (linesWithSyntaxErrors.has(line)) continue;
+    linesWithSyntaxErrors.add(line);
+    report(error.pos[0], "yaml-syntax", syntaxMessage(error.code, error.message, lineCounter, source, line));
   }
   if (document.directives?.yaml.explicit && document.directives.yaml.version !== "1.2") {
     diagnostics.push(
@@ -132,6 +135,27 @@ function duplicateKeyMessage(source: string, offset: number): string {
 }
 
 /** Plain scalars that YAML 1.1 tools (and many editors) read differently from YAML 1.2 core. */
+/** `stack:api`: a key whose colon is not followed by a space or the end of the line. */
+const KEY_WITHOUT_SPACE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]*):([^\s:/][^#]*?)\s*$/;
+
+/** The parser's message in the registry's terms, with the fix where the cause is a common slip. */
+function syntaxMessage(
+  code: string,
+  message: string,
+  lineCounter: Yaml.LineCounter,
+  source: string,
+  line: number,
+): string {
+  if (code === "MULTIPLE_DOCS") {
+    return "a registry is one YAML document: remove this --- and what follows it, or merge it into the first";
+  }
+  const text = message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? code;
+  const start = lineCounter.lineStarts[line - 1] ?? 0;
+  const end = source.indexOf("\n", start);
+  const slip = KEY_WITHOUT_SPACE.exec(source.slice(start, end < 0 ? source.length : end));
+  return slip ? `${text}; a key needs a space after its colon: write "${slip[1]}: ${slip[2]}"` : text;
+}
+
 const YAML11_BOOLEAN = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 const YAML11_OCTAL = /^[-+]?0[0-7_]+$/;
 const YAML11_SEXAGESIMAL = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
@@ -359,6 +383,16 @@ function customMessage(issue: Issue): string | undefined {
   return /^Invalid /.test(issue.message) ? undefined : issue.message;
 }
 
+/** The entries of a record that pass the record's schema one by one. */
+function salvageRecord<T>(schema: v.GenericSchema, record: Record<string, unknown>): Record<string, T> {
+  const kept: [string, T][] = [];
+  for (const [name, value] of Object.entries(record)) {
+    const entry = v.safeParse(schema, { [name]: value }, { abortPipeEarly: true });
+    if (entry.success) kept.push(...Object.entries((entry.output ?? {}) as Record<string, T>));
+  }
+  return Object.fromEntries(kept);
+}
+
 /** Keeps every field that passes its own schema, so the business rules see as much as possible. */
 function salvage(raw: unknown): PartialRegistry {
   const partial: PartialRegistry = { ranges: {}, services: [] };
@@ -393,8 +427,15 @@ function salvage(raw: unknown): PartialRegistry {
         for (const [key, schema] of Object.entries(serviceSchema.entries)) {
           if (!Object.hasOwn(service, key)) continue;
           const result = v.safeParse(schema, service[key], { abortPipeEarly: true });
-          if (result.success) Object.assign(salvaged, { [key]: result.output });
-          else rejected.push(key);
+          if (result.success) {
+            Object.assign(salvaged, { [key]: result.output });
+          } else {
+            rejected.push(key);
+            // One bad variable must not hide the references of the others from the rules.
+            if (key === "environment" && isRecord(service[key])) {
+              salvaged.environment = salvageRecord(schema, service[key]);
+            }
+          }
         }
       }
       partial.services.push(salvaged);

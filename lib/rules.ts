@@ -519,9 +519,9 @@ export const checkEnvironmentRefs: Rule = (context) => {
   return diagnostics;
 };
 
-/** `host:port` in a literal value: a loopback address or a bare DNS name (not part of a longer name). */
+/** `host:port` in a literal value: a loopback address or a bare DNS name (not part of a longer name), in any case. */
 const LITERAL_ENDPOINT =
-  /(?<![A-Za-z0-9.\-_])(localhost|127\.0\.0\.1|\[::1\]|[a-z][a-z0-9-]*):(\d{1,5})(?![0-9])/g;
+  /(?<![A-Za-z0-9.\-_])(localhost|127\.0\.0\.1|\[::1\]|[a-z][a-z0-9-]*):(\d{1,5})(?![0-9])/gi;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
@@ -540,9 +540,9 @@ export const checkLiteralEndpoints: Rule = (context) => {
     for (const [variable, value] of Object.entries(service.environment)) {
       if (typeof value !== "string" || !value.includes(":")) continue;
       for (const match of value.matchAll(LITERAL_ENDPOINT)) {
-        const host = match[1] as string;
+        const host = (match[1] as string).toLowerCase(); // host names ignore case: LOCALHOST is localhost
         const port = Number(match[2]);
-        const where = `${variable} of ${label(service)} points at ${host}:${port}`;
+        const where = `${variable} of ${label(service)} points at ${match[1]}:${port}`;
         let problem: string | undefined;
         if (LOOPBACK_HOSTS.has(host)) {
           if (port === (service.containerPort ?? service.port)) continue; // the container itself

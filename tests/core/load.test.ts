@@ -248,3 +248,35 @@ describe("schema messages are plain words, never valibot's defaults", () => {
     for (const found of diagnosticsOf(source)) expect(found.message).not.toMatch(/Invalid |Expected/);
   });
 });
+
+describe("syntax errors in the registry's terms", () => {
+  const head =
+    'version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n  api: "4000-4099"\nservices:\n  - name: a\n';
+  test("a key without a space after its colon says how to write it", () => {
+    expect(diagnosticsOf(`${head}    stack: api\n    port:6379\n`)).toEqual([
+      diagnostic(
+        8,
+        5,
+        "yaml-syntax",
+        "error",
+        'Implicit map keys need to be followed by map values; a key needs a space after its colon: write "port: 6379"',
+      ),
+    ]);
+  });
+  test("one error per line: a tab is reported once, not with the errors that follow from it", () => {
+    expect(diagnosticsOf(`${head}\tstack: api\n    port: 4000\n`)).toEqual([
+      diagnostic(7, 1, "yaml-syntax", "error", "Tabs are not allowed as indentation"),
+    ]);
+  });
+  test("a second document says the registry is one document", () => {
+    expect(diagnosticsOf(`${head}    stack: api\n---\nx: 1\n`)).toEqual([
+      diagnostic(
+        8,
+        1,
+        "yaml-syntax",
+        "error",
+        "a registry is one YAML document: remove this --- and what follows it, or merge it into the first",
+      ),
+    ]);
+  });
+});

@@ -525,6 +525,37 @@ describe("healthcheck rules", () => {
   });
 });
 
+describe("what one mistake does not hide", () => {
+  test("a bad variable name keeps the other variables' references checked", () => {
+    expect(
+      diagnosticsOf(
+        registry(service("a", 4000, ["environment:", "  bad-key: x", "  X_URL: { urlOf: nothing }"])),
+      ),
+    ).toEqual([
+      diagnostic(18, 7, "schema-value", "error", 'a: key "bad-key" must be an UPPER_SNAKE_CASE name'),
+      diagnostic(19, 14, "env-ref-missing", "error", "X_URL of a refers to nothing, which is not registered"),
+    ]);
+  });
+  test("LOCALHOST is localhost: host names ignore case", () => {
+    expect(
+      diagnosticsOf(
+        registry(
+          service("a", 4000, ["depends_on: [b]", "environment:", "  B_URL: http://LOCALHOST:4001"]),
+          service("b", 4001),
+        ),
+      ),
+    ).toEqual([
+      diagnostic(
+        19,
+        14,
+        "env-literal-endpoint",
+        "error",
+        "B_URL of a points at LOCALHOST:4001, which inside the container is the container itself, not b; write { urlOf: b }",
+      ),
+    ]);
+  });
+});
+
 describe("list-duplicate", () => {
   const suffix = "(entry 1 already has it); Compose refuses the file, so remove one";
   test("a network, a dependency or a volume's container path named twice is an error at the repeat", () => {
