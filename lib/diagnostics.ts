@@ -27,6 +27,7 @@ export type RuleInfo = { severity: Severity; summary: string; overridable: boole
 export const RULES = {
   // Reading and parsing
   "file-too-large": { severity: "error", summary: "the file exceeds the size cap", overridable: false },
+  "file-encoding": { severity: "error", summary: "the file is not valid UTF-8", overridable: false },
   "yaml-syntax": { severity: "error", summary: "YAML syntax error", overridable: false },
   "yaml-too-deep": { severity: "error", summary: "nesting exceeds the depth cap", overridable: false },
   "yaml-duplicate-key": { severity: "error", summary: "a mapping repeats a key", overridable: false },

@@ -97,10 +97,29 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
   let source: string;
   try {
     source = await Bun.file(path).text();
+    // Decoding replaced any byte that is not UTF-8 with U+FFFD; the bytes tell which it was.
+    if (source.includes("\uFFFD") && !isUtf8(await Bun.file(path).bytes())) {
+      const at = source.indexOf("\uFFFD");
+      const before = source.slice(0, at);
+      const line = before.split("\n").length;
+      const col = at - before.lastIndexOf("\n");
+      return emptyResult(file, source, [
+        createDiagnostic(file, { line, col }, "file-encoding", "is not valid UTF-8 here; save the file as UTF-8"),
+      ]);
+    }
   } catch (error) {
     throw new IoError(`${file}: cannot read the registry (${describeErrorCode(error) ?? "error"})`);
   }
   return parseRegistry(source, file);
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -254,6 +254,24 @@ describe("files the loader will not parse", () => {
     });
   });
 
+  test("bytes that are not UTF-8 are reported where they are, not turned into U+FFFD", async () => {
+    const text =
+      'version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n  api: "4000-4099"\nservices: []\nx-owner: "Caf';
+    await writeFile(
+      join(root, "latin1.yaml"),
+      Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from(' team"\n')]),
+    );
+    await writeFile(join(root, "replacement.yaml"), `${text}\uFFFD team"\n`);
+    expect(runTask("validate", ["--root", root, "--registry", "latin1.yaml"])).toEqual({
+      stdout:
+        "latin1.yaml:6:14 error file-encoding is not valid UTF-8 here; save the file as UTF-8\nlatin1.yaml: 1 error(s), 0 warning(s)\n",
+      stderr: "",
+      exitCode: 1,
+    });
+    // A real U+FFFD, written as UTF-8, is just a character.
+    expect(runTask("validate", ["--root", root, "--registry", "replacement.yaml"]).exitCode).toBe(0);
+  });
+
   test("a missing registry is an I/O error: exit 2, one line", () => {
     const result = runTask("validate", ["--root", root, "--registry", "absent.yaml"]);
     expect(result).toEqual({
