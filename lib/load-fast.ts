@@ -67,7 +67,9 @@ function acceptKey(key: string, mapping: Mapping): string | undefined {
 /** A plain scalar on one line, without its trailing comment: string, integer, boolean or null. */
 function readPlain(text: string, isFlow: boolean): unknown {
   if (text === "" || INDICATOR_START.test(text) || PLAIN_TROUBLE.test(text)) return DECLINE;
-  if (TIMESTAMP_LIKE.test(text)) return DECLINE; // a date (and time) in YAML 1.1
+  const start = text.charCodeAt(0);
+  // A date (and time) in YAML 1.1; only a digit starts one.
+  if (start >= 48 && start <= 57 && TIMESTAMP_LIKE.test(text)) return DECLINE;
   if (text.includes(" ")) return isFlow ? DECLINE : text;
   if (text.charCodeAt(0) === 34 || text.charCodeAt(0) === 39) return DECLINE;
   if (text === "true") return true;
