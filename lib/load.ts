@@ -104,7 +104,12 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
       const line = before.split("\n").length;
       const col = at - before.lastIndexOf("\n");
       return emptyResult(file, source, [
-        createDiagnostic(file, { line, col }, "file-encoding", "is not valid UTF-8 here; save the file as UTF-8"),
+        createDiagnostic(
+          file,
+          { line, col },
+          "file-encoding",
+          "is not valid UTF-8 here; save the file as UTF-8",
+        ),
       ]);
     }
   } catch (error) {

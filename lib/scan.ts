@@ -129,7 +129,7 @@ export function isGeneratedSource(text: string): boolean {
  */
 const KEY_ANCHORS = /(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
 const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
-const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{))/g;
+const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))/g;
 /** `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` anywhere: a default that is still a hardcoded port. */
 const DEFAULT_ANCHORS = /\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
 const COLON_DIGIT = /:\d/g;
@@ -144,12 +144,16 @@ const HOSTS_BY_LAST_CHAR: Record<number, readonly string[]> = {
 
 export type Anchor = { start: number; anchor: string };
 
-export function collectAnchors(text: string): Anchor[] {
+/**
+ * The anchors of `text`. `${X_PORT:-NNNN}` defaults are shell and Compose syntax, looked for only
+ * where `withDefaults` (in code, `${port-1}` is a template literal's subtraction).
+ */
+export function collectAnchors(text: string, withDefaults = true): Anchor[] {
   const anchors: Anchor[] = [];
   addPatternAnchors(KEY_ANCHORS, text, anchors);
   addPatternAnchors(ENV_ANCHORS, text, anchors);
   addPatternAnchors(PUBLISH_ANCHORS, text, anchors);
-  addPatternAnchors(DEFAULT_ANCHORS, text, anchors);
+  if (withDefaults) addPatternAnchors(DEFAULT_ANCHORS, text, anchors);
   addHostAnchors(text, anchors);
   return anchors.length > 1 ? anchors.sort(byStart) : anchors;
 }
@@ -717,7 +721,7 @@ export function matchPatterns(text: string, fileKind: FileKind, minPort: number)
       matches.push(match);
     }
   }
-  for (const { start, anchor } of collectAnchors(text)) {
+  for (const { start, anchor } of collectAnchors(text, fileKind !== "code" && fileKind !== "json")) {
     const first = anchor.charCodeAt(0);
     let match: RawMatch | undefined;
     if (first === 101)

@@ -413,6 +413,8 @@ describe("patterns of everyday files", () => {
     ["yaml", '    command: ["node", "--port", "${API_PORT:-3005}"]\n', [["port-assignment", 3005]]],
     ["yaml", "      test: curl -f http://localhost:${PORT:-3006}/health\n", [["port-assignment", 3006]]],
     ["shell", "echo ${API_PORT:-8094}\n", [["port-assignment", 8094]]],
+    // In code, ${...} is a template literal: ${basePort-1000} is a subtraction.
+    ["code", "const url = `http://localhost:${basePort-1000}`;\n", []],
     ["shell", ': "${PORT:=3000}"\n', [["port-assignment", 3000]]],
     ["shell", "PORT=${PORT:-3000} node server.js\n", [["port-assignment", 3000]]],
     ["shell", 'docker run -p "${API_PORT:-8093}:80" image\n', [["published-port", 8093]]],
@@ -440,7 +442,7 @@ describe("patterns of everyday files", () => {
 describe("anchors", () => {
   /** The specification: one combined pattern, scanned left to right. */
   const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
