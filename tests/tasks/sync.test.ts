@@ -214,7 +214,7 @@ describe("sync --check", () => {
         "",
         "--- a/.env.shared",
         "+++ b/.env.shared",
-        "@@ -10,7 +10,7 @@",
+        "@@ -11,7 +11,7 @@",
         " ORDERS_DB_URL=postgres://orders-db:5432",
         " ",
         " # --- stack: web",
