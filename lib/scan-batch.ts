@@ -26,7 +26,7 @@ export type BatchSettings = {
   maxFileBytes: number;
   /** Globs of paths that are not scanned, counted as "ignored" (the settings' `ignore`). */
   ignore: readonly string[];
-  /** Paths that are never scanned nor counted: the registry and the baseline. */
+  /** Paths that are never scanned nor counted: the registry, the baseline and the settings file. */
   exclude: readonly string[];
 };
 

@@ -42,11 +42,12 @@ function readsListenPort(kind: PatternKind): boolean {
   return kind === "port-assignment" || kind === "fallback-port";
 }
 
-/** Host-side patterns only match published ports; a `PORT=` may also be a container's listen port. */
+/** Who owns a port: the service that publishes it, or the services that listen on it inside. */
 export type PortOwners =
   | { via: "port"; service: IndexedService }
   | { via: "containerPort"; services: readonly IndexedService[] };
 
+/** Host-side patterns only match published ports; a `PORT=` may also be a container's listen port. */
 export function findOwners(index: PortIndex, port: number, kind: PatternKind): PortOwners | undefined {
   const service = index.byPort.get(port);
   if (service) return { via: "port", service };
