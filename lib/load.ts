@@ -11,6 +11,7 @@
 import type { Document } from "yaml";
 import { createDiagnostic, type Diagnostic, type Position, suggestClosest } from "./diagnostics.ts";
 import { describeErrorCode, IoError } from "./errors.ts";
+import { reserveHeapHeadroom } from "./heap.ts";
 import type * as Careful from "./load-careful.ts";
 import { locatePlain, readPlainFast } from "./load-fast.ts";
 import { displayPath } from "./paths.ts";
@@ -84,6 +85,7 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
     }
     throw new IoError(`${file}: cannot read the registry (${describeErrorCode(error) ?? "error"})`);
   }
+  reserveHeapHeadroom(size);
   if (size > MAX_FILE_BYTES) {
     return emptyResult(file, "", [
       createDiagnostic(
