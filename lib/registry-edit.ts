@@ -279,6 +279,8 @@ export function insertService(source: string, entry: NewEntry, options: InsertOp
     method = "document";
     text = insertWithDocument(source, entry, index, options);
   }
+  // A registry written with CRLF line endings keeps them in what is added.
+  if (source.includes("\r\n")) text = text.replace(/(?<!\r)\n/g, "\r\n");
   const check = parseForEdit(text).toJS() as { services?: unknown[] } | null;
   if (!isDeepStrictEqual(check?.services?.[index], entry)) {
     throw new Error(`inserting ${entry.name} did not produce the intended entry`);

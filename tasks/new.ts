@@ -20,7 +20,7 @@ import {
   suggestPort,
 } from "../lib/allocate.ts";
 import { describeFailure, EXIT, parseFlags } from "../lib/cli.ts";
-import { deriveEnvNames, isContainer } from "../lib/derive.ts";
+import { deriveEnvNames, HTTP_PROTOCOLS, isContainer } from "../lib/derive.ts";
 import { type Diagnostic, formatDiagnostic, hasErrors } from "../lib/diagnostics.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { type Listener, readListeners } from "../lib/listeners.ts";
@@ -63,8 +63,9 @@ Options:
   --description TEXT       10-200 characters
   --container              the service runs in a container (--no-container: natively)
   --network NAME[,NAME]    container network(s); an unknown name is declared under networks:
+                           (when the registry has that block)
   --depends-on NAME[,NAME] services it depends on ("" for none)
-  --health-endpoint PATH   HTTP healthcheck path such as /health ("" for none)
+  --health-endpoint PATH   HTTP healthcheck path such as /health ("" for none; http and https only)
   --health-expected CODE   expected HTTP status (default 200)
   -y, --yes                write without asking for confirmation
   --dry-run                print the entry and the diff; write nothing
@@ -286,10 +287,17 @@ async function askNetwork(
   flag: string[] | undefined,
 ): Promise<NetworkAnswer> {
   const known = listNetworks(context.registry);
+  // Without a networks: block nothing is declared, and declaring one network would start a block
+  // that leaves every other service's network undeclared.
+  const hasDeclarations = context.registry.networks !== undefined;
   const declared = new Set(Object.keys(context.registry.networks ?? {}));
+  const isNew = (name: string) => hasDeclarations && !declared.has(name);
   if (flag !== undefined) {
+    if (flag.length > 0 && !isContainerService) {
+      throw new UsageError("--network applies to a container service; add --container");
+    }
     for (const name of flag) requireValid("--network", name, checkNetworkName(name));
-    const newNetworks = flag.filter((name) => !declared.has(name));
+    const newNetworks = flag.filter(isNew);
     if (newNetworks.length > 1)
       throw new UsageError("--network may declare at most one new network at a time");
     if (flag.length === 0) return { newNetworks: [] };
@@ -309,7 +317,7 @@ async function askNetwork(
       ],
     }),
   );
-  if (picked !== OTHER) return { network: picked, newNetworks: declared.has(picked) ? [] : [picked] };
+  if (picked !== OTHER) return { network: picked, newNetworks: isNew(picked) ? [picked] : [] };
   const name = await cancelable(context.terminal, "--network", () =>
     clack.text({
       message: "New network name",
@@ -319,7 +327,7 @@ async function askNetwork(
         (known.includes(value ?? "") ? `${value} already exists; pick it from the list` : undefined),
     }),
   );
-  return { network: name, newNetworks: [name] };
+  return { network: name, newNetworks: isNew(name) ? [name] : [] };
 }
 
 async function askDependsOn(
@@ -359,9 +367,17 @@ async function askDependsOn(
 
 async function askHealthcheck(
   context: Context,
+  protocol: string,
   endpointFlag: string | undefined,
   expectedFlag: string | undefined,
 ): Promise<NewEntry["healthcheck"]> {
+  if (!HTTP_PROTOCOLS.includes(protocol as never)) {
+    // Compose and ports:health check other protocols by their own probe; an endpoint would be ignored.
+    if (endpointFlag)
+      throw new UsageError(`--health-endpoint applies to http and https services, not ${protocol}`);
+    if (expectedFlag !== undefined) throw new UsageError("--health-expected needs --health-endpoint");
+    return undefined;
+  }
   const checkExpected = (text: string): string | undefined =>
     /^\d{1,4}$/.test(text.trim())
       ? checkHealthField("expected", Number(text))
@@ -432,7 +448,7 @@ function describeNextSteps(entry: NewEntry, registryFile: string): string[] {
   ];
   if (isContainer(entry)) {
     steps.push(
-      `start it: docker compose -f ${composePathOf(entry.stack)} up -d ${entry.name} (fill in image or build first)`,
+      `start it: docker compose --env-file ${OUTPUT_PATHS.env} -f ${composePathOf(entry.stack)} up -d ${entry.name} (fill in image or build first)`,
     );
   }
   steps.push("check this machine: npm run ports:doctor");
@@ -505,7 +521,7 @@ export async function run(options: NewOptions): Promise<NewResult> {
     const error = validation.diagnostics.find((diagnostic) => diagnostic.severity === "error");
     return error?.message;
   });
-  const healthcheck = await askHealthcheck(context, flags.healthEndpoint, flags.healthExpected);
+  const healthcheck = await askHealthcheck(context, protocol, flags.healthEndpoint, flags.healthExpected);
 
   const { entry, text, validation } = plan({ ...base, depends_on, healthcheck });
   const diff = unifiedDiff(source, text, registryFile);

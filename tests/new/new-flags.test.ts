@@ -91,7 +91,7 @@ describe("ports:new with flags (no terminal)", () => {
         "Next steps:",
         "  1. review the change: git diff config/ports/registry.yaml .env.shared",
         "  2. read SHOP_CART_PORT / SHOP_CART_URL from .env.shared instead of writing 21101 anywhere",
-        "  3. start it: docker compose -f tools/compose/docker-compose.web.yml up -d shop-cart (fill in image or build first)",
+        "  3. start it: docker compose --env-file .env.shared -f tools/compose/docker-compose.web.yml up -d shop-cart (fill in image or build first)",
         "  4. check this machine: npm run ports:doctor",
         "  5. commit config/ports/registry.yaml together with the generated files",
         "",
@@ -290,6 +290,48 @@ describe("ports:new with flags (no terminal)", () => {
       ].join("\n"),
     );
     expect(result.exitCode).toBe(1);
+    expect(await readRegistry(root)).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
+  });
+
+  test("a registry without a networks: block gets no block: the other services' networks stay valid", async () => {
+    const root = await shopRoot();
+    const source = (await readRegistry(root)).replace(
+      "networks:\n  shop_net:\n    description: The shop stack\n\n",
+      "",
+    );
+    await Bun.write(join(root, REGISTRY), source);
+    expect((await runTask("validate", ["--root", root])).exitCode).toBe(0);
+    const result = await runNew([...CART_FLAGS, "--yes"], root);
+    expect({ stderr: result.stderr, exitCode: result.exitCode }).toEqual({ stderr: "", exitCode: 0 });
+    const written = await readRegistry(root);
+    expect(written).not.toContain("networks:");
+    expect(written).toContain("  network: shop_net\n");
+  });
+
+  test("a CRLF registry keeps CRLF in the lines added to it", async () => {
+    const root = await shopRoot();
+    await Bun.write(join(root, REGISTRY), (await readRegistry(root)).replaceAll("\n", "\r\n"));
+    const result = await runNew([...CART_FLAGS, "--yes"], root);
+    expect(result.exitCode).toBe(0);
+    const written = await readRegistry(root);
+    expect(written).toContain("- name: shop-cart\r\n");
+    expect(written.replaceAll("\r\n", "")).not.toContain("\n");
+  });
+
+  test("flags that do not apply to the service are usage errors", async () => {
+    const root = await shopRoot();
+    const native = CART_FLAGS.map((flag) => (flag === "--container" ? "--no-container" : flag));
+    expect(await runNew([...native, "--yes"], root)).toMatchObject({
+      stdout: "",
+      stderr: "new: --network applies to a container service; add --container\n",
+      exitCode: 2,
+    });
+    const redis = CART_FLAGS.map((flag) => (flag === "http" ? "redis" : flag));
+    expect(await runNew([...redis, "--yes"], root)).toMatchObject({
+      stdout: "",
+      stderr: "new: --health-endpoint applies to http and https services, not redis\n",
+      exitCode: 2,
+    });
     expect(await readRegistry(root)).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
   });
 

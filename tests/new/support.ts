@@ -63,6 +63,8 @@ export type Terminal = {
   /** Presses keys by tmux name: Enter, Down, Space, BSpace, C-c. */
   press: (...keys: string[]) => void;
   screen: () => string;
+  /** Whether the terminal shows its cursor (a prompt hides it while it waits). */
+  isCursorVisible: () => boolean;
   /** Polls the screen until `text` appears; fails with the screen after the deadline. */
   waitFor: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
   /** Waits for the task to end and returns its exit code. */
@@ -86,6 +88,8 @@ export function openTerminal(args: string[], cwd: string, statusFile: string): T
     type: (text) => tmux(socket, ["send-keys", "-t", session, "-l", text]),
     press: (...keys) => tmux(socket, ["send-keys", "-t", session, ...keys]),
     screen,
+    isCursorVisible: () =>
+      tmux(socket, ["display-message", "-p", "-t", session, "#{cursor_flag}"]).trim() === "1",
     waitFor: async (text, timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

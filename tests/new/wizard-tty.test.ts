@@ -179,6 +179,30 @@ describe("ports:new in a terminal", () => {
     expect(existsSync(join(root, ".env.shared"))).toBe(false);
   }, 60_000);
 
+  test.each([
+    ["Service name", []],
+    ["Stack", ["shop-cart"]],
+  ])(
+    "Ctrl-D (end of input) at %s exits 130, writes nothing and shows the cursor again",
+    async (prompt, typed) => {
+      const { root, terminal } = await start();
+      await terminal.waitFor("Service name");
+      for (const text of typed) {
+        terminal.type(text);
+        terminal.press("Enter");
+      }
+      await terminal.waitFor(prompt);
+      expect(terminal.isCursorVisible()).toBe(false);
+      terminal.press("C-d");
+
+      expect(await terminal.waitForExit()).toBe(130);
+      expect(terminal.screen()).toContain("Cancelled: nothing was written");
+      expect(terminal.isCursorVisible()).toBe(true);
+      expect(await readFile(join(root, REGISTRY), "utf8")).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
+    },
+    60_000,
+  );
+
   test("a registry edited while the wizard waits is not overwritten", async () => {
     const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"]
       .concat(["--owner", "Web Team", "--description", "Cart service of the shop", "--no-container"])
