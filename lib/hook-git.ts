@@ -4,7 +4,7 @@
  * a hook `GIT_INDEX_FILE` points at the index of the commit being made. Nothing here prints.
  */
 import { basename } from "node:path";
-import { IoError } from "./errors.ts";
+import { IoError, UsageError } from "./errors.ts";
 
 export type GitResult = { exitCode: number; stdout: string; stderr: string };
 
@@ -70,4 +70,40 @@ export function stagePaths(root: string, paths: readonly string[]): void {
 
 function firstLine(result: GitResult): string {
   return (result.stderr.trim() || result.stdout.trim()).split("\n")[0] ?? `exit ${result.exitCode}`;
+}
+
+/**
+ * Copies the files under `paths` as commit `ref` has them into `target` (modes included), for
+ * checks that must see what is pushed, not the work tree. Paths the commit lacks are skipped.
+ */
+export async function exportCommittedFiles(
+  root: string,
+  ref: string,
+  paths: readonly string[],
+  target: string,
+): Promise<void> {
+  if (
+    ref.startsWith("-") ||
+    runGit(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).exitCode !== 0
+  ) {
+    throw new UsageError(`--ref ${ref}: not a commit of the repository at ${root}`);
+  }
+  const listed = runGit(root, ["ls-tree", "-r", "-z", "--name-only", ref, "--", ...paths]);
+  if (listed.exitCode !== 0) throw new IoError(`cannot list the files of ${ref}: ${listed.stderr.trim()}`);
+  const files = listed.stdout.split("\0").filter((path) => path !== "");
+  if (files.length === 0) return;
+  // tar.umask 022: the modes git records (644, 755), not its default group-writable ones.
+  const archive = Bun.spawn(["git", "-c", "tar.umask=022", "archive", "--format=tar", ref, "--", ...files], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const untar = Bun.spawn(["tar", "-x", "-C", target], { stdin: archive.stdout, stderr: "pipe" });
+  const [archived, untarred] = await Promise.all([archive.exited, untar.exited]);
+  if (archived !== 0 || untarred !== 0) {
+    const reason = (await new Response(archive.stderr).text()) || (await new Response(untar.stderr).text());
+    throw new IoError(
+      `cannot export the files of ${ref}: ${reason.trim().split("\n")[0] ?? "git archive failed"}`,
+    );
+  }
 }

@@ -2,11 +2,12 @@
  * `npm run ports:sync`: renders every generated file from the registry and writes what changed.
  * `--check` writes nothing: it lists stale, missing and orphaned files with a diff and exits 1.
  */
-import { resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
+import { UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/load.ts";
-import { renderAll } from "../lib/render.ts";
+import { OUTPUT_PATHS, renderAll } from "../lib/render.ts";
 import { writeErr, writeOut } from "../lib/stdio.ts";
 import { validateRegistryFile } from "../lib/validate.ts";
 import { applyOutputs, compareOutputs, type FileState } from "../lib/write.ts";
@@ -18,6 +19,8 @@ config/ports/index.json and config/ports/registry.schema.json from the registry.
 
 Options:
   --check            write nothing; list stale, missing and orphaned files with a diff (exit 1 if any)
+  --ref REF          with --check: check the registry and generated files as commit REF has them
+                     (for a pre-push hook: what is pushed, not the work tree)
   --json             print one JSON document (SyncReport) instead of text
   --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
@@ -118,6 +121,7 @@ export function exitCodeOf(report: SyncReport): number {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     check: { type: "boolean" },
+    ref: { type: "string" },
     quiet: { type: "boolean" },
     ...TASK_FLAGS,
   });
@@ -125,11 +129,14 @@ async function main(argv: string[]): Promise<number> {
     await writeOut(`${HELP}\n`);
     return EXIT.ok;
   }
-  const report = await run({
-    root: values.root ?? process.cwd(),
-    registryPath: values.registry,
-    check: values.check,
-  });
+  const root = resolve(values.root ?? process.cwd());
+  let report: SyncReport;
+  if (values.ref !== undefined) {
+    if (!values.check) throw new UsageError("--ref needs --check: sync writes only the work tree");
+    report = await checkCommitted(root, values.ref, values.registry);
+  } else {
+    report = await run({ root, registryPath: values.registry, check: values.check });
+  }
   if (values.json) {
     await writeOut(`${JSON.stringify(report, null, 2)}\n`);
   } else {
@@ -138,6 +145,28 @@ async function main(argv: string[]): Promise<number> {
     await writeErr(stderr);
   }
   return exitCodeOf(report);
+}
+
+/** `--check` on the files as commit `ref` has them, exported to a temporary root. */
+async function checkCommitted(
+  root: string,
+  ref: string,
+  registryPath: string | undefined,
+): Promise<SyncReport> {
+  const registry = registryPath ?? DEFAULT_REGISTRY_PATH;
+  if (isAbsolute(registry)) throw new UsageError("--ref needs a --registry inside the repository");
+  // Loaded here: a plain sync never pays for them at start-up.
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { exportCommittedFiles } = await import("../lib/hook-git.ts");
+  const temporary = await mkdtemp(join(tmpdir(), "ports-sync-ref-"));
+  try {
+    const paths = [registry, ...Object.values(OUTPUT_PATHS)];
+    await exportCommittedFiles(root, ref, paths, temporary);
+    return await run({ root: temporary, registryPath: registry, check: true });
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) runTask("sync", main);

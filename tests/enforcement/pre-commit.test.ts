@@ -256,16 +256,34 @@ describe("pre-commit, hardcoded ports", () => {
 });
 
 describe("pre-push", () => {
-  test("a hand-edited generated file blocks the push with the file, the diff and the fix", () => {
+  test("a hand-edited generated file that was committed blocks the push with the file, the diff and the fix", () => {
     const envShared = readFileSync(join(repo.root, ".env.shared"), "utf8");
     repo.write(".env.shared", envShared.replace("DASHBOARD_PORT=3100", "DASHBOARD_PORT=3199"));
+    repo.git("add", ".env.shared");
+    expect(repo.git("commit", "--no-verify", "-m", "Edit a generated file by hand").exitCode).toBe(0);
+    // The work tree is fixed again, but what is pushed is the commit.
+    repo.write(".env.shared", envShared);
     const push = repo.run(["lefthook", "run", "pre-push", "--job", "sync-check"]);
+    repo.git("reset", "-q", "--hard", "HEAD~1"); // the other tests start from a tree in sync
     expect(push.exitCode).toBe(1);
     expect(push.output).toContain("stale    .env.shared\n");
     expect(push.output).toContain("+DASHBOARD_PORT=3100\n");
     expect(push.output).toContain(
       "sync --check: 1 generated file(s) out of date; run npm run ports:sync and commit the result",
     );
-    expect(push.output).toContain("sync-check: generated files are out of date: run npm run ports:sync");
+    expect(push.output).toContain(
+      "sync-check: generated files in the commits being pushed are out of date: run npm run ports:sync",
+    );
+  });
+
+  test("an uncommitted registry edit does not block pushing the commits that are in sync", () => {
+    const registry = readFileSync(join(repo.root, "config/ports/registry.yaml"), "utf8");
+    repo.write(
+      "config/ports/registry.yaml",
+      registry.replace("owner: Workspace Team", "owner: Workspace Squad"),
+    );
+    const push = repo.run(["lefthook", "run", "pre-push", "--job", "sync-check"]);
+    expect({ exitCode: push.exitCode, output: push.output }).toMatchObject({ exitCode: 0 });
+    expect(push.output).toContain("11 generated files are up to date");
   });
 });

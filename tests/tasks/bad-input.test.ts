@@ -281,6 +281,19 @@ describe("files the loader will not parse", () => {
     });
   });
 
+  test("sync --ref needs --check and a commit", () => {
+    expect(runTask("sync", ["--root", REPO, "--ref", "HEAD"])).toEqual({
+      stdout: "",
+      stderr: "sync: --ref needs --check: sync writes only the work tree\n",
+      exitCode: 2,
+    });
+    expect(runTask("sync", ["--root", REPO, "--check", "--ref", "no-such-ref"])).toEqual({
+      stdout: "",
+      stderr: `sync: --ref no-such-ref: not a commit of the repository at ${REPO}\n`,
+      exitCode: 2,
+    });
+  });
+
   test("a root that does not exist is named as the problem, for every task that reads the registry", () => {
     for (const task of ["validate", "sync", "report"]) {
       expect(runTask(task, ["--root", join(root, "nowhere")])).toEqual({
