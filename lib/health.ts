@@ -107,13 +107,14 @@ function parsePortValue(name: string, value: string): number {
 }
 
 /**
- * Env-file text as Compose's `env_file` reads it: `KEY=VALUE` lines, `#` comments and blank
- * lines ignored, one pair of surrounding single or double quotes removed. Later keys win.
+ * Env-file text as Compose's `env_file` reads it: `KEY=VALUE` lines (an `export ` before the key is
+ * allowed), `#` comments, blank lines and a ` #` comment after an unquoted value ignored, one pair
+ * of surrounding single or double quotes removed. Later keys win.
  */
 export function parseEnvText(text: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
+    const line = rawLine.trim().replace(/^export\s+/, "");
     if (line === "" || line.startsWith("#")) continue;
     const equals = line.indexOf("=");
     if (equals <= 0) continue;
@@ -121,6 +122,9 @@ export function parseEnvText(text: string): Record<string, string> {
     let value = line.slice(equals + 1).trim();
     if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) {
       value = value.slice(1, -1);
+    } else if (value[0] !== '"' && value[0] !== "'") {
+      const comment = value.search(/\s#/);
+      if (comment >= 0) value = value.slice(0, comment).trimEnd();
     }
     Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
   }
