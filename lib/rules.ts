@@ -760,7 +760,7 @@ export const checkListDuplicates: Rule = (context) => {
   for (const service of context.registry.services) {
     for (const field of ["network", "depends_on", "volumes"] as const) {
       const list = service[field];
-      if (!Array.isArray(list)) continue;
+      if (!Array.isArray(list) || list.length < 2) continue;
       const seen = new Map<string, number>();
       for (let position = 0; position < list.length; position++) {
         const entry = list[position];
