@@ -201,6 +201,11 @@ export const RULES = {
     summary: "two services derive the same .env.shared variable (api's API_GATEWAY_URL and api-gateway's)",
     overridable: false,
   },
+  "env-name-reserved": {
+    severity: "error",
+    summary: "a service derives a variable the Docker tools read (a service named docker sets DOCKER_HOST)",
+    overridable: false,
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleId = keyof typeof RULES;

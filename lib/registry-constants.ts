@@ -45,8 +45,11 @@ export const VERSION_PATTERN = /^\d+\.\d+\.\d+$/;
 export const ISO_DATE_PATTERN = /^\d{4}-(?:0[1-9]|1[0-2])-(?:[12]\d|0[1-9]|3[01])$/u;
 // ports:allow an example origin in a comment, not a port anything listens on
 /** An origin such as http://localhost:9080. */
-export const GATEWAY_URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/;
-export const IMAGE_PATTERN = /^[a-z0-9][a-z0-9._\-/:@]*$/;
+export const GATEWAY_URL_PATTERN =
+  /^https?:\/\/[A-Za-z0-9.-]+(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?$/;
+/** `name[:tag][@digest]`: the name is lower case (a registry host may carry a port), a tag may not be. */
+export const IMAGE_PATTERN =
+  /^[a-z0-9][a-z0-9._\-/:]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+:[a-fA-F0-9]{32,})?$/;
 export const REPO_PATH_PATTERN = /^[A-Za-z0-9._\-/]+$/;
 /** `volume-name:/container/path[:ro]` or `./repo/path:/container/path[:ro]`. */
 export const VOLUME_PATTERN =

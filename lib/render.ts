@@ -153,6 +153,7 @@ function joinUrl(origin: string, path: string): string {
 // Compose
 
 export type ComposeHealthcheck = {
+  disable: boolean;
   test: string[];
   interval: string;
   timeout: string;
@@ -202,6 +203,20 @@ export function healthcheckTestOf(service: Service): string[] | undefined {
   return test;
 }
 
+const DEFAULT_HEALTH_TIMEOUT = "5s";
+
+/** `500ms`, `10s`, `2m` (the registry's duration form) in seconds. */
+function durationSeconds(duration: string): number {
+  const value = Number.parseInt(duration, 10);
+  if (duration.endsWith("ms")) return value / 1000;
+  return duration.endsWith("m") ? value * 60 : value;
+}
+
+/** A healthcheck test that switches the image's healthcheck off. */
+function isDisabledTest(test: readonly string[] | undefined): boolean {
+  return test?.[0] === "NONE";
+}
+
 /** Compose's own forms of a test: written as given, not wrapped in another `CMD`. */
 const COMPOSE_TEST_FORMS = new Set(["CMD", "CMD-SHELL", "NONE"]);
 
@@ -220,11 +235,13 @@ function deriveHealthcheckTest(service: Service): string[] | undefined {
       const isTls = service.protocol === "https";
       // The exact expected status, as ports-health.sh checks it (a 401 login page can be healthy);
       // wget for images without curl (it prints the status line with -S, also on an error status).
+      // Each waits as long as the healthcheck's own timeout, in whole seconds.
       const code = String(health.expected ?? 200);
+      const wait = String(Math.max(1, Math.ceil(durationSeconds(health.timeout ?? DEFAULT_HEALTH_TIMEOUT))));
       return [
         "CMD-SHELL",
-        `curl -s${isTls ? " -k" : ""} -o /dev/null -w '%{http_code}' --max-time 3 '${url}' | grep -qx ${code} || ` +
-          `wget -q -S${isTls ? " --no-check-certificate" : ""} -O /dev/null -T 3 '${url}' 2>&1 | grep -q 'HTTP/[0-9.]* ${code} ' || exit 1`,
+        `curl -s${isTls ? " -k" : ""} -o /dev/null -w '%{http_code}' --max-time ${wait} '${url}' | grep -qx ${code} || ` +
+          `wget -q -S${isTls ? " --no-check-certificate" : ""} -O /dev/null -T ${wait} '${url}' 2>&1 | grep -q 'HTTP/[0-9.]* ${code} ' || exit 1`,
       ];
     }
     case "postgres":
@@ -283,7 +300,10 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
       } else {
         dependsOn.push({
           name: dependency.name,
-          condition: healthcheckTestOf(dependency) ? "service_healthy" : "service_started",
+          condition:
+            healthcheckTestOf(dependency) && !isDisabledTest(healthcheckTestOf(dependency))
+              ? "service_healthy"
+              : "service_started",
         });
       }
     }
@@ -328,9 +348,11 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
       volumes,
       extraHosts: needsHostGateway ? [`${DOCKER_HOST_GATEWAY}:host-gateway`] : [],
       healthcheck: test && {
+        // Compose refuses timings beside a disabled check (`disable: true`).
+        disable: isDisabledTest(test),
         test: test.map(composeLiteral),
         interval: health?.interval ?? "10s",
-        timeout: health?.timeout ?? "5s",
+        timeout: health?.timeout ?? DEFAULT_HEALTH_TIMEOUT,
         retries: health?.retries ?? 5,
         startPeriod: health?.startPeriod ?? "10s",
       },
@@ -353,6 +375,14 @@ export function planCompose(registry: Registry, stack: string): ComposePlan {
 // ---------------------------------------------------------------------------------------------
 // Docs page
 
+/** What the health script checks for a service, as the docs page shows it. */
+function healthColumnOf(service: Service): string {
+  if (service.protocol === "udp") return "skipped (udp)";
+  if (!HTTP_PROTOCOLS.includes(service.protocol)) return "tcp";
+  const path = (service.healthcheck?.endpoint?.split("#")[0] ?? "/") || "/";
+  return `${path} (${service.healthcheck?.expected ?? 200})`;
+}
+
 function planDocs(registry: Registry) {
   const usage = stackUsage(registry, 1);
   const byStack = sortedStacks(registry).map((stack) => ({
@@ -369,7 +399,7 @@ function planDocs(registry: Registry) {
         networksOf(service)
           .map((network) => `\`${network}\``)
           .join(", ") || "-",
-      health: service.healthcheck?.endpoint ?? (HTTP_PROTOCOLS.includes(service.protocol) ? "-" : "tcp"),
+      health: healthColumnOf(service),
       description: service.description,
       env: deriveEnvNames(service, registry).url,
       deprecated: service.deprecated === true,

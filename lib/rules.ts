@@ -671,6 +671,36 @@ export const checkHealthchecks: Rule = (context) => {
 };
 
 /** `.env.shared` holds one line per variable: `api` (gateway) and `api-gateway` both derive API_GATEWAY_URL. */
+/**
+ * Variables that tools read from the environment, which a service's derived names must not set:
+ * `.env.shared` is passed to Compose with --env-file and loaded into shells.
+ */
+const RESERVED_ENV_NAMES = new Map([
+  ["DOCKER_HOST", "docker-compose reads from .env.shared and the docker CLI from the environment"],
+]);
+
+/** A service whose derived variable is one the Docker tools read (a service named docker sets DOCKER_HOST). */
+export const checkReservedEnvNames: Rule = (context) => {
+  const diagnostics: Diagnostic[] = [];
+  for (const service of context.registry.services) {
+    if (service.name === undefined) continue;
+    const names = deriveEnvNames(service as Pick<Service, "name" | "exposure">, context.registry);
+    for (const variable of [names.port, names.host, names.url, names.gatewayPath, names.gatewayUrl]) {
+      const reader = variable === undefined ? undefined : RESERVED_ENV_NAMES.get(variable);
+      if (reader === undefined) continue;
+      diagnostics.push(
+        at(
+          context,
+          servicePath(service, "name"),
+          "env-name-reserved",
+          `${label(service)} derives ${variable}, which ${reader}; rename the service (for example ${service.name}-engine)`,
+        ),
+      );
+    }
+  }
+  return diagnostics;
+};
+
 export const checkEnvNameCollisions: Rule = (context) => {
   const diagnostics: Diagnostic[] = [];
   const byName = firstByName(context.registry.services);
@@ -815,6 +845,7 @@ const RULES_BY_MODE: Record<CheckMode, Rule[]> = {
     checkGateway,
     checkHealthchecks,
     checkEnvNameCollisions,
+    checkReservedEnvNames,
   ],
 };
 

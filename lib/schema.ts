@@ -75,14 +75,15 @@ const containerPortSchema = v.pipe(
   ),
 );
 
-/** A path relative to the repository root that never climbs out of it. */
-const repoPathSchema = v.pipe(
-  v.string(),
-  v.minLength(1, "must not be empty"),
-  v.regex(REPO_PATH_PATTERN, "may only hold letters, digits, '.', '_', '-' and '/'"),
-  v.check((path) => !path.startsWith("/"), "must be relative to the repository root"),
-  v.check((path) => !path.split("/").includes(".."), "must not contain '..'"),
-);
+/** A relative path (to the repository root, or to the build context) that never climbs out of it. */
+const relativePathSchema = (base: string) =>
+  v.pipe(
+    v.string(),
+    v.minLength(1, "must not be empty"),
+    v.regex(REPO_PATH_PATTERN, "may only hold letters, digits, '.', '_', '-' and '/'"),
+    v.check((path) => !path.startsWith("/"), `must be relative to ${base}`),
+    v.check((path) => !path.split("/").includes(".."), "must not contain '..'"),
+  );
 
 const healthcheckSchema = v.object({
   endpoint: v.optional(
@@ -133,8 +134,9 @@ const envValueSchema = v.union(
 );
 
 const buildSchema = v.object({
-  context: repoPathSchema,
-  dockerfile: v.optional(repoPathSchema),
+  context: relativePathSchema("the repository root"),
+  // Compose reads the Dockerfile's path from the build context.
+  dockerfile: v.optional(relativePathSchema("the build context")),
   args: v.optional(
     v.record(
       v.pipe(v.string(), v.regex(ENV_NAME_PATTERN, "must be an UPPER_SNAKE_CASE name")),

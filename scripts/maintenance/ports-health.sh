@@ -35,9 +35,14 @@ while [ "$#" -gt 0 ]; do
     *) echo "ports-health: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# 0 would mean "no limit" to curl and timeout: a check that never answers would hang the script.
 case "$timeout_s" in
-  '' | *[!0-9]*) echo "ports-health: PORTS_HEALTH_TIMEOUT must be a whole number of seconds" >&2; exit 2 ;;
+  '' | *[!0-9]*) timeout_s=0 ;;
 esac
+if [ "$timeout_s" -lt 1 ]; then
+  echo "ports-health: PORTS_HEALTH_TIMEOUT must be a whole number of seconds above 0" >&2
+  exit 2
+fi
 case "$max_jobs" in
   '' | 0 | *[!0-9]*) echo "ports-health: PORTS_HEALTH_JOBS must be a whole number above 0" >&2; exit 2 ;;
 esac
@@ -104,7 +109,7 @@ probe() { # kind exposure scheme name stack network_host host_port network_port 
 
 wait
 
-if [ "$checks" -eq 0 ]; then
+if [ "$checks" -eq 0 ] && [ -n "$stack_filter" ]; then
   echo "ports-health: no service matches --stack ${stack_filter}" >&2
   exit 2
 fi

@@ -143,14 +143,39 @@ describe("healthchecks", () => {
   test("HTTP: curl or wget with a timeout, wanting the exact expected status, against the path without its fragment", () => {
     expect(healthcheckTestOf({ ...base, healthcheck: { endpoint: "/ui#/status" } })).toEqual([
       "CMD-SHELL",
-      "curl -s -o /dev/null -w '%{http_code}' --max-time 3 'http://localhost:4000/ui' | grep -qx 200 || wget -q -S -O /dev/null -T 3 'http://localhost:4000/ui' 2>&1 | grep -q 'HTTP/[0-9.]* 200 ' || exit 1",
+      "curl -s -o /dev/null -w '%{http_code}' --max-time 5 'http://localhost:4000/ui' | grep -qx 200 || wget -q -S -O /dev/null -T 5 'http://localhost:4000/ui' 2>&1 | grep -q 'HTTP/[0-9.]* 200 ' || exit 1",
     ]);
     expect(
       healthcheckTestOf({ ...base, protocol: "https", healthcheck: { endpoint: "/", expected: 401 } })?.[1],
     ).toBe(
-      "curl -s -k -o /dev/null -w '%{http_code}' --max-time 3 'https://localhost:4000/' | grep -qx 401 || wget -q -S --no-check-certificate -O /dev/null -T 3 'https://localhost:4000/' 2>&1 | grep -q 'HTTP/[0-9.]* 401 ' || exit 1",
+      "curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 'https://localhost:4000/' | grep -qx 401 || wget -q -S --no-check-certificate -O /dev/null -T 5 'https://localhost:4000/' 2>&1 | grep -q 'HTTP/[0-9.]* 401 ' || exit 1",
     );
     expect(healthcheckTestOf(base)).toBeUndefined();
+  });
+  test("the HTTP check waits as long as the healthcheck's timeout, in whole seconds", () => {
+    const waitOf = (timeout: string) =>
+      /--max-time (\d+) .* -T (\d+) /
+        .exec(healthcheckTestOf({ ...base, healthcheck: { endpoint: "/slow", timeout } })?.[1] ?? "")
+        ?.slice(1);
+    expect([waitOf("10s"), waitOf("500ms"), waitOf("2m")]).toEqual([
+      ["10", "10"],
+      ["1", "1"],
+      ["120", "120"],
+    ]);
+  });
+  test("a NONE check is written as disable: true, and a dependency on it waits only for the start", () => {
+    const none: Service = { ...base, name: "quiet", container: true, healthcheck: { command: ["NONE"] } };
+    const client: Service = { ...base, name: "client", port: 4001, container: true, depends_on: ["quiet"] };
+    const plan = planCompose(registryOf([none, client]), "web");
+    expect(plan.services.find((s) => s.name === "quiet")?.healthcheck?.disable).toBe(true);
+    expect(plan.services.find((s) => s.name === "client")?.dependsOn).toEqual([
+      { name: "quiet", condition: "service_started" },
+    ]);
+    const compose = renderAll(registryOf([none, client]), { registryFile: "r.yaml" }).find(
+      (output) => output.path === "tools/compose/docker-compose.web.yml",
+    )?.content;
+    expect(compose).toContain("    healthcheck:\n      disable: true\n");
+    expect(compose).not.toContain('"NONE"');
   });
   test("a command in Compose's own form is written as given, not wrapped in another CMD", () => {
     const shell = ["CMD-SHELL", "test -f /tmp/ready"];

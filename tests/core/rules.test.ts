@@ -556,6 +556,23 @@ describe("what one mistake does not hide", () => {
   });
 });
 
+describe("env-name-reserved", () => {
+  test("a service named docker would set DOCKER_HOST", () => {
+    expect(diagnosticsOf(registry(service("docker", 4000)))).toEqual([
+      diagnostic(
+        9,
+        11,
+        "env-name-reserved",
+        "error",
+        "docker derives DOCKER_HOST, which docker-compose reads from .env.shared and the docker CLI from the environment; rename the service (for example docker-engine)",
+      ),
+    ]);
+  });
+  test("docker-engine passes", () => {
+    expect(diagnosticsOf(registry(service("docker-engine", 4000)))).toEqual([]);
+  });
+});
+
 describe("list-duplicate", () => {
   const suffix = "(entry 1 already has it); Compose refuses the file, so remove one";
   test("a network, a dependency or a volume's container path named twice is an error at the repeat", () => {
