@@ -280,3 +280,27 @@ describe("syntax errors in the registry's terms", () => {
     ]);
   });
 });
+
+describe("references Docker and browsers accept", () => {
+  test("an image tag may be upper case; the name may not", () => {
+    const withImage = (image: string) => HEAD + service("a", 4000, [`image: "${image}"`]);
+    expect(diagnosticsOf(withImage("mcr.microsoft.com/mssql/server:2022-CU12-ubuntu-22.04"))).toEqual([]);
+    expect(diagnosticsOf(withImage("registry.local:5000/team/app:Latest"))).toEqual([]);
+    expect(diagnosticsOf(withImage("Team/app:1")).map((found) => found.rule)).toEqual(["schema-value"]);
+  });
+  test("a gateway URL's port lies in 1-65535", () => {
+    const withGateway = (url: string) =>
+      HEAD.replace("ranges:", `gatewayUrl: ${url}\nranges:`) + service("a", 4000);
+    expect(diagnosticsOf(withGateway("http://localhost:65535"))).toEqual([]);
+    expect(diagnosticsOf(withGateway("http://localhost:99999")).map((found) => found.rule)).toEqual([
+      "schema-value",
+    ]);
+  });
+  test("a Dockerfile path is relative to the build context", () => {
+    const source =
+      HEAD + service("a", 4000, ["build:", "  context: services/a", "  dockerfile: /Dockerfile"]);
+    expect(diagnosticsOf(source).map((found) => found.message)).toEqual([
+      'a: services[0].build.dockerfile must be relative to the build context, got "/Dockerfile"',
+    ]);
+  });
+});

@@ -109,6 +109,35 @@ describe("the generated health script", () => {
     expect(mostOpen).toBeLessThanOrEqual(2);
   }, 20_000);
 
+  test("a PORTS_HEALTH_TIMEOUT of 0 (no limit to curl and timeout) is a usage error, not a hang", async () => {
+    expect(await runScript({ PORTS_HEALTH_TIMEOUT: "0" })).toEqual({
+      stdout: "",
+      stderr: "ports-health: PORTS_HEALTH_TIMEOUT must be a whole number of seconds above 0\n",
+      exitCode: 2,
+    });
+  });
+
+  test("the script of an empty registry is valid bash and reports nothing to check", async () => {
+    const empty = await makeTempDir("health-empty-");
+    try {
+      await mkdir(join(empty, "config/ports"), { recursive: true });
+      await writeFile(
+        join(empty, "config/ports/registry.yaml"),
+        'version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n  edge: "4000-4099"\nservices: []\n',
+      );
+      await runSync({ root: empty });
+      expect(
+        await spawnAsync(["bash", OUTPUT_PATHS.health], empty, { PATH: process.env.PATH ?? "/usr/bin:/bin" }),
+      ).toEqual({
+        stdout: "0 healthy, 0 unhealthy, 0 skipped\n",
+        stderr: "",
+        exitCode: 0,
+      });
+    } finally {
+      await removeDir(empty);
+    }
+  });
+
   test("a PORTS_HEALTH_JOBS that is not a positive whole number is a usage error", async () => {
     expect(await runScript({ PORTS_HEALTH_JOBS: "0" })).toEqual({
       stdout: "",
