@@ -61,6 +61,16 @@ export function isVolumeInsideRepository(volume: string): boolean {
   return !source.startsWith("./") || !source.split("/").includes("..");
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * A text's length in characters (Unicode code points), as JSON Schema's minLength and maxLength
+ * count it: an emoji is one character, not the two UTF-16 units of `.length`.
+ */
+export function characterCount(text: string): number {
+  return SURROGATE.test(text) ? [...text].length : text.length;
+}
+
 /** Length and value bounds of the schema's fields. */
 export const LIMITS = {
   name: 63,

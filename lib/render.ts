@@ -29,6 +29,7 @@ import { skipOptimizingCompiler } from "./jit.ts";
 import {
   type EnvValue,
   KNOWN_KEYS,
+  LIMITS,
   RESERVED_NAMES,
   type Registry,
   registrySchema,
@@ -608,6 +609,18 @@ function addRuleChecks(schema: Record<string, unknown>): void {
   for (const key of ["context", "dockerfile"]) {
     schemaNode(service, "build", "properties", key).pattern = CONTAINED_PATH;
   }
+  // Free text is bounded in characters (code points) by the schema's own checks, which JSON
+  // Schema's minLength and maxLength count the same way.
+  const texts: [Record<string, unknown>, { min: number; max: number }][] = [
+    [schemaNode(service, "owner"), LIMITS.owner],
+    [schemaNode(service, "description"), LIMITS.description],
+    [schemaNode(service, "notes"), LIMITS.notes],
+    [
+      schemaNode(schema, "properties", "networks", "additionalProperties", "properties", "description"),
+      LIMITS.networkDescription,
+    ],
+  ];
+  for (const [node, bounds] of texts) Object.assign(node, { minLength: bounds.min, maxLength: bounds.max });
 }
 
 /** The object at `path` in the generated schema (its shape is ours: a missing step is a bug). */

@@ -12,6 +12,7 @@
 
 import { skipOptimizingCompiler } from "./jit.ts";
 import {
+  characterCount,
   DURATION_PATTERN,
   ENV_NAME_PATTERN,
   EXPOSURES,
@@ -67,8 +68,8 @@ function isMatch(value: unknown, pattern: RegExp): boolean {
 function isSingleLine(value: unknown, bounds: { min: number; max: number }): boolean {
   return (
     typeof value === "string" &&
-    value.length >= bounds.min &&
-    value.length <= bounds.max &&
+    characterCount(value) >= bounds.min &&
+    characterCount(value) <= bounds.max &&
     SINGLE_LINE_PATTERN.test(value)
   );
 }

@@ -8,6 +8,7 @@
 import * as v from "valibot";
 
 import {
+  characterCount,
   DURATION_PATTERN,
   ENV_NAME_PATTERN,
   EXPOSURES,
@@ -51,8 +52,10 @@ const singleLine = (min: number, max: number) =>
   v.pipe(
     v.string(),
     v.regex(SINGLE_LINE_PATTERN, "must be a single line without control characters"),
-    v.minLength(min, `must be at least ${min} characters`),
-    v.maxLength(max, `must be at most ${max} characters`),
+    // Characters as JSON Schema counts them (code points); the generated schema carries the
+    // same bounds as minLength and maxLength.
+    v.check((text) => characterCount(text) >= min, `must be at least ${min} characters`),
+    v.check((text) => characterCount(text) <= max, `must be at most ${max} characters`),
   );
 
 const portSchema = v.pipe(

@@ -304,3 +304,15 @@ describe("references Docker and browsers accept", () => {
     ]);
   });
 });
+
+describe("lengths in characters", () => {
+  test("free text counts characters (code points), as JSON Schema's maxLength does: an emoji is one", () => {
+    const described = (text: string) =>
+      HEAD + service("a", 4000).replace("description: Serves the a endpoints", `description: "${text}"`);
+    expect(diagnosticsOf(described("🚀".repeat(150)))).toEqual([]);
+    expect(diagnosticsOf(described("🚀".repeat(6))).map((found) => found.message)).toEqual([
+      `a: services[0].description must be at least 10 characters, got "${"🚀".repeat(6)}"`,
+    ]);
+    expect(diagnosticsOf(described("🚀".repeat(201))).map((found) => found.rule)).toEqual(["schema-value"]);
+  });
+});
