@@ -85,7 +85,6 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
     }
     throw new IoError(`${file}: cannot read the registry (${describeErrorCode(error) ?? "error"})`);
   }
-  reserveHeapHeadroom(size);
   if (size > MAX_FILE_BYTES) {
     return emptyResult(file, "", [
       createDiagnostic(
@@ -96,6 +95,7 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
       ),
     ]);
   }
+  reserveHeapHeadroom(size);
   let source: string;
   try {
     source = await Bun.file(path).text();

@@ -26,9 +26,6 @@ export async function cancelable<T>(
   prompt: () => Promise<T>,
 ): Promise<Exclude<T, symbol>> {
   if (!terminal.isInteractive) throw new UsageError(`missing ${flag}: there is no terminal to ask on`);
-  // Ctrl-D cancels like Ctrl-C. Left alone, the terminal's line editor closes on it and the prompt
-  // never settles: the task would exit 0 with its frame open and the cursor hidden.
-  updateSettings({ aliases: { [CTRL_D]: "cancel" } });
   const ending = endOfInput();
   try {
     const answer = await Promise.race([prompt(), ending.promise]);
@@ -40,6 +37,9 @@ export async function cancelable<T>(
 }
 
 const CTRL_D = "\u0004";
+// Ctrl-D cancels like Ctrl-C. Left alone, the terminal's line editor closes on it and the prompt
+// never settles: the task would exit 0 with its frame open and the cursor hidden.
+updateSettings({ aliases: { [CTRL_D]: "cancel" } });
 
 /** Makes the cursor visible again: a prompt hides it while it waits. */
 const SHOW_CURSOR = "\x1b[?25h";

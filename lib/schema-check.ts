@@ -66,12 +66,9 @@ function isMatch(value: unknown, pattern: RegExp): boolean {
 }
 
 function isSingleLine(value: unknown, bounds: { min: number; max: number }): boolean {
-  return (
-    typeof value === "string" &&
-    characterCount(value) >= bounds.min &&
-    characterCount(value) <= bounds.max &&
-    SINGLE_LINE_PATTERN.test(value)
-  );
+  if (typeof value !== "string") return false;
+  const count = characterCount(value);
+  return count >= bounds.min && count <= bounds.max && SINGLE_LINE_PATTERN.test(value);
 }
 
 function isOneOf(value: unknown, choices: readonly string[]): boolean {
