@@ -1,7 +1,7 @@
 /**
  * Shared test plumbing: repository paths, registry text builders, temp roots and task spawning.
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Diagnostic } from "../../lib/diagnostics.ts";
@@ -68,6 +68,14 @@ export function diagnostic(
 
 export async function makeTempDir(prefix = "ports-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A temporary root whose registry, at the default path, holds `source`. */
+export async function makeRegistryRoot(source: string, prefix = "ports-"): Promise<string> {
+  const root = await makeTempDir(prefix);
+  await mkdir(join(root, "config", "ports"), { recursive: true });
+  await writeFile(join(root, "config", "ports", "registry.yaml"), source);
+  return root;
 }
 
 /** Copies `fixtures/<task>/<case>/` into a fresh temp directory and returns that directory. */

@@ -4,12 +4,11 @@
  * registry's order with the summary and exit code of a sequential run.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TCPSocketListener } from "bun";
 import { OUTPUT_PATHS } from "../../lib/render.ts";
 import { run as runSync } from "../../tasks/sync.ts";
-import { makeTempDir, removeDir, spawnAsync } from "../core/support.ts";
+import { makeRegistryRoot, removeDir, spawnAsync } from "../core/support.ts";
 
 /** Listeners that accept and never answer: every HTTP check waits for its full timeout. */
 let silent: TCPSocketListener<undefined>[] = [];
@@ -37,7 +36,6 @@ beforeAll(async () => {
       }),
     );
   }
-  root = await makeTempDir("health-script-");
   // Registry order: stacks by name, then services by port.
   const ports = silent.map((listener) => listener.port).sort((a, b) => a - b);
   names = ports.map((_, index) => `slow-${index}`);
@@ -53,24 +51,26 @@ beforeAll(async () => {
       "      endpoint: /health",
     ].join("\n"),
   );
-  await mkdir(join(root, "config/ports"), { recursive: true });
-  await writeFile(
-    join(root, "config/ports/registry.yaml"),
-    [
-      'version: "1.0.0"',
-      'lastUpdated: "2025-11-11"',
-      "ranges:",
-      '  edge: "1024-65535"',
-      "rules:",
-      '  port-ephemeral: "off"',
-      "services:",
-      ...services,
-      "",
-    ].join("\n"),
-  );
+  root = await makeRegistryRoot(edgeRegistry(services), "health-script-");
   const report = await runSync({ root });
   if (!report.isValid) throw new Error(JSON.stringify(report.diagnostics));
 });
+
+/** A registry of one stack wide enough for any listener's port (ephemeral ones included). */
+function edgeRegistry(services: string[], networks: string[] = []): string {
+  return [
+    'version: "1.0.0"',
+    'lastUpdated: "2025-11-11"',
+    "ranges:",
+    '  edge: "1024-65535"',
+    ...networks,
+    "rules:",
+    '  port-ephemeral: "off"',
+    "services:",
+    ...services,
+    "",
+  ].join("\n");
+}
 
 afterAll(async () => {
   for (const listener of silent) listener.stop(true);
@@ -118,13 +118,11 @@ describe("the generated health script", () => {
   });
 
   test("the script of an empty registry is valid bash and reports nothing to check", async () => {
-    const empty = await makeTempDir("health-empty-");
+    const empty = await makeRegistryRoot(
+      'version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n  edge: "4000-4099"\nservices: []\n',
+      "health-empty-",
+    );
     try {
-      await mkdir(join(empty, "config/ports"), { recursive: true });
-      await writeFile(
-        join(empty, "config/ports/registry.yaml"),
-        'version: "1.0.0"\nlastUpdated: "2025-11-11"\nranges:\n  edge: "4000-4099"\nservices: []\n',
-      );
       await runSync({ root: empty });
       expect(
         await spawnAsync(["bash", OUTPUT_PATHS.health], empty, { PATH: process.env.PATH ?? "/usr/bin:/bin" }),
@@ -158,7 +156,6 @@ describe("what the script and the compose healthchecks agree on", () => {
       port: 0,
       fetch: (request) => new Response("", { status: Number(new URL(request.url).pathname.slice(1)) || 200 }),
     });
-    where = await makeTempDir("health-agree-");
     const service = (name: string, lines: string[]) =>
       [
         `  - name: ${name}`,
@@ -168,43 +165,35 @@ describe("what the script and the compose healthchecks agree on", () => {
         ...lines,
       ].join("\n");
     const port = String(server.port);
-    await mkdir(join(where, "config/ports"), { recursive: true });
-    await writeFile(
-      join(where, "config/ports/registry.yaml"),
-      [
-        'version: "1.0.0"',
-        'lastUpdated: "2025-11-11"',
-        "ranges:",
-        '  edge: "1024-65535"',
-        "networks:",
-        "  backend: {}",
-        "rules:",
-        '  port-ephemeral: "off"',
-        "services:",
-        service("login", [
-          `    port: ${port}`,
-          "    protocol: http",
-          "    container: true",
-          "    network: backend",
-          "    healthcheck:",
-          "      endpoint: /401",
-          "      expected: 401",
-        ]),
-        service("syslog", [
-          "    port: 1514",
-          "    protocol: udp",
-          "    container: true",
-          "    network: backend",
-        ]),
-        service("inner", [
-          "    port: 1515",
-          "    protocol: tcp",
-          "    container: true",
-          "    network: backend",
-          "    exposure: internal",
-        ]),
-        "",
-      ].join("\n"),
+    where = await makeRegistryRoot(
+      edgeRegistry(
+        [
+          service("login", [
+            `    port: ${port}`,
+            "    protocol: http",
+            "    container: true",
+            "    network: backend",
+            "    healthcheck:",
+            "      endpoint: /401",
+            "      expected: 401",
+          ]),
+          service("syslog", [
+            "    port: 1514",
+            "    protocol: udp",
+            "    container: true",
+            "    network: backend",
+          ]),
+          service("inner", [
+            "    port: 1515",
+            "    protocol: tcp",
+            "    container: true",
+            "    network: backend",
+            "    exposure: internal",
+          ]),
+        ],
+        ["networks:", "  backend: {}"],
+      ),
+      "health-agree-",
     );
     const report = await runSync({ root: where });
     if (!report.isValid) throw new Error(JSON.stringify(report.diagnostics));

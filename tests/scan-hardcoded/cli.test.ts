@@ -2,7 +2,7 @@
  * The command line: help, usage errors on one line, registry states, --warn, settings errors.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type BatchSettings,
@@ -14,7 +14,7 @@ import {
 } from "../../lib/scan-batch.ts";
 import { createPortIndex } from "../../lib/scan-index.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
-import { copyFixture, removeTempRoots, runScan } from "./support.ts";
+import { copyFixture, registryRoot, removeTempRoots, runScan } from "./support.ts";
 
 afterAll(removeTempRoots);
 
@@ -181,10 +181,7 @@ describe("two scanning threads", () => {
 
 describe("files as editors and teams write them", () => {
   test("a byte-order mark is not a column, and a compose file that starts with one is still compose", () => {
-    const root = copyFixture("comments");
-    rmSync(join(root, "config/ports/scan.yaml"), { force: true });
-    for (const file of readdirSync(root))
-      if (file !== "config") rmSync(join(root, file), { recursive: true });
+    const root = registryRoot();
     writeFileSync(join(root, "client.ts"), '\uFEFFconst a = "localhost:3999";\n');
     writeFileSync(join(root, "compose.yml"), '\uFEFFservices:\n  extra:\n    ports:\n      - "3998:80"\n');
     const report = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
@@ -197,9 +194,7 @@ describe("files as editors and teams write them", () => {
   });
 
   test("below minPort an unknown port is ignored, but a registered service on the wrong port is drift", () => {
-    const root = copyFixture("comments");
-    for (const file of readdirSync(root))
-      if (file !== "config") rmSync(join(root, file), { recursive: true });
+    const root = registryRoot();
     writeFileSync(
       join(root, "compose.yml"),
       'services:\n  dashboard:\n    ports:\n      - "80:3100"\n  proxy:\n    ports:\n      - "443:443"\n',
@@ -211,9 +206,7 @@ describe("files as editors and teams write them", () => {
   });
 
   test("the scanner's settings file is not scanned, like the registry and the baseline", () => {
-    const root = copyFixture("comments");
-    for (const file of readdirSync(root))
-      if (file !== "config") rmSync(join(root, file), { recursive: true });
+    const root = registryRoot();
     const settings =
       'ignore:\n  - path: "legacy/**"\n    reason: the legacy client still calls localhost:3990\n';
     writeFileSync(join(root, "config/ports/scan.yaml"), settings);

@@ -12,6 +12,7 @@ import { GENERATED_MARKER as RENDER_MARKER } from "../../lib/render.ts";
 import {
   classifyPath,
   collectAnchors,
+  type DriftMatch,
   type FileKind,
   GENERATED_MARKER,
   isGeneratedSource,
@@ -27,6 +28,15 @@ afterAll(removeTempRoots);
 
 const registry = parseRegistry(await Bun.file(REGISTRY).text(), "registry.yaml").registry;
 const index = createPortIndex(registry);
+
+/** Each drift match as [rule, port, the text it points at]. */
+function spotsOf(text: string, drift: readonly DriftMatch[]): [string, number, string][] {
+  return drift.map((match) => [
+    match.rule,
+    match.port,
+    text.slice(match.offset, match.offset + match.length),
+  ]);
+}
 
 function ports(text: string, kind: FileKind = "code"): [string, number][] {
   return matchPatterns(text, kind, DEFAULT_MIN_PORT).map((match) => [match.kind, match.port]);
@@ -340,9 +350,7 @@ describe("files and compose", () => {
     const drift = matchComposeDrift(text, index);
     expect(drift).toEqual(matchComposeDriftPrecisely(text, index));
     // The alias brings the list in, so the finding points at the alias in the service's own block.
-    expect(
-      drift.map((match) => [match.rule, match.port, text.slice(match.offset, match.offset + match.length)]),
-    ).toEqual([["compose-port-mismatch", 4011, "*ports"]]);
+    expect(spotsOf(text, drift)).toEqual([["compose-port-mismatch", 4011, "*ports"]]);
   });
 
   test("a ${VAR} host port still drifts: another service's variable, or another container port", () => {
@@ -366,9 +374,7 @@ describe("files and compose", () => {
       '      - "${ANYTHING}:80"',
     ].join("\n");
     const drift = matchComposeDrift(text, index);
-    expect(
-      drift.map((match) => [match.rule, match.port, text.slice(match.offset, match.offset + match.length)]),
-    ).toEqual([
+    expect(spotsOf(text, drift)).toEqual([
       ["compose-port-mismatch", 80, "80"],
       ["compose-port-mismatch", 3500, "3500"],
       ["compose-port-mismatch", 3400, "${WORKSPACE_API_PORT"],
@@ -398,9 +404,7 @@ describe("files and compose", () => {
       ["published-port", 9000],
     ]);
     const drift = matchComposeDrift(text, index);
-    expect(
-      drift.map((match) => [match.rule, match.port, text.slice(match.offset, match.offset + match.length)]),
-    ).toEqual([
+    expect(spotsOf(text, drift)).toEqual([
       ["compose-port-mismatch", 9000, "9000"],
       ["compose-port-mismatch", 3400, "*wsports"],
     ]);

@@ -29,11 +29,19 @@ export function copyFixture(name: string, withRegistry = true): string {
   const root = createTempRoot();
   cpSync(join(FIXTURES, name), root, { recursive: true, verbatimSymlinks: true });
   rmSync(join(root, "expected.txt"), { force: true });
-  if (withRegistry) {
-    mkdirSync(join(root, "config", "ports"), { recursive: true });
-    cpSync(REGISTRY, join(root, "config", "ports", "registry.yaml"));
-  }
+  return withRegistry ? addFixtureRegistry(root) : root;
+}
+
+/** Puts the fixture registry at the default path under `root`. */
+function addFixtureRegistry(root: string): string {
+  mkdirSync(join(root, "config", "ports"), { recursive: true });
+  cpSync(REGISTRY, join(root, "config", "ports", "registry.yaml"));
   return root;
+}
+
+/** A temp root holding only the fixture registry, at its default path. */
+export function registryRoot(): string {
+  return addFixtureRegistry(createTempRoot());
 }
 
 export type Run = { stdout: string; stderr: string; exitCode: number };

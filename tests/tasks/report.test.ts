@@ -3,10 +3,8 @@
  * services and findings; the exit code reflects validity.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { PortsReport } from "../../tasks/report.ts";
-import { diagnostic, HEAD, makeTempDir, removeDir, runTask, service } from "../core/support.ts";
+import { diagnostic, HEAD, makeRegistryRoot, removeDir, runTask, service } from "../core/support.ts";
 
 describe("report", () => {
   test("text report of a small registry", () => {
@@ -108,16 +106,14 @@ describe("report", () => {
   });
 
   test("a range whose free ports are all ephemeral says so, not full", async () => {
-    const root = await makeTempDir("report-ephemeral-");
+    const root = await makeRegistryRoot(
+      `${HEAD.replace('api: "4000-4099"', 'high: "40000-40002"')}${service("a", 40000, [], "high")}`.replace(
+        "ranges:",
+        'rules:\n  port-ephemeral: "off"\nranges:',
+      ),
+      "report-ephemeral-",
+    );
     try {
-      await mkdir(join(root, "config/ports"), { recursive: true });
-      await writeFile(
-        join(root, "config/ports/registry.yaml"),
-        `${HEAD.replace('api: "4000-4099"', 'high: "40000-40002"')}${service("a", 40000, [], "high")}`.replace(
-          "ranges:",
-          'rules:\n  port-ephemeral: "off"\nranges:',
-        ),
-      );
       const lines = runTask("report", ["--root", root]).stdout.split("\n");
       expect(lines.find((line) => line.includes("40000-40002"))?.trim()).toBe(
         "high   40000-40002  1     3     33%  none (taken or ephemeral)",
