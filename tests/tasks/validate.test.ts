@@ -3,6 +3,9 @@
  * exactly its expected diagnostics.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Diagnostic } from "../../lib/diagnostics.ts";
 import { validateRegistryFile } from "../../lib/validate.ts";
 import type { ValidateReport } from "../../tasks/validate.ts";
@@ -184,5 +187,40 @@ describe("validate", () => {
     expect(
       runTask("validate", [...args, "--json"], REPO, { NO_COLOR: undefined, FORCE_COLOR: "1" }).stdout,
     ).not.toContain("\u001b[");
+  });
+
+  test("colour on a real terminal, none when stdout is a file", () => {
+    const args = ["--registry", MODES_FILE, "--mode", "duplicates"];
+    const command = [process.execPath, join(REPO, "tasks", "validate.ts"), ...args].join(" ");
+    const env: Record<string, string | undefined> = { ...process.env, TERM: "xterm" };
+    for (const name of ["NO_COLOR", "CI", "FORCE_COLOR"]) delete env[name];
+    // script(1) gives the task a pseudo-terminal as stdout.
+    const onTerminal = Bun.spawnSync(["script", "-qec", command, "/dev/null"], { cwd: REPO, env });
+    expect(onTerminal.stdout.toString()).toContain("\u001b[31merror\u001b[39m");
+    const dir = mkdtempSync(join(tmpdir(), "ports-colour-"));
+    try {
+      const out = join(dir, "out.txt");
+      expect(Bun.spawnSync(["sh", "-c", `${command} > ${out}`], { cwd: REPO, env }).exitCode).toBe(1);
+      const text = readFileSync(out, "utf8");
+      expect(text).toContain("error port-duplicate");
+      expect(text).not.toContain("\u001b[");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the terminal check: a pseudo-terminal is one, /dev/null (a character device) and a pipe are not", () => {
+    const probe = `import { isTerminalByBinding } from "${join(REPO, "lib", "colors.ts")}"; process.stderr.write(String(isTerminalByBinding(1)));`;
+    const run = (shell: string) =>
+      Bun.spawnSync(["sh", "-c", shell], { env: { ...process.env, PROBE: probe } })
+        .stderr.toString()
+        .trim();
+    const bun = process.execPath;
+    expect(run(`"${bun}" -e "$PROBE" > /dev/null`)).toBe("false");
+    expect(run(`"${bun}" -e "$PROBE" | cat`)).toBe("false");
+    const onTerminal = Bun.spawnSync(["script", "-qec", `"${bun}" -e "$PROBE"`, "/dev/null"], {
+      env: { ...process.env, PROBE: probe },
+    });
+    expect(onTerminal.stdout.toString().trim()).toBe("true");
   });
 });
