@@ -12,6 +12,7 @@ import type { Document } from "yaml";
 import { createDiagnostic, type Diagnostic, type Position, suggestClosest } from "./diagnostics.ts";
 import { describeErrorCode, IoError } from "./errors.ts";
 import { reserveHeapHeadroom } from "./heap.ts";
+import { expectLongRun } from "./jit.ts";
 import type * as Careful from "./load-careful.ts";
 import { locatePlain, readPlainFast } from "./load-fast.ts";
 import { displayPath } from "./paths.ts";
@@ -21,6 +22,9 @@ import { isPlainValid } from "./schema-check.ts";
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_DEPTH = 32;
+/** From this size on, reading and rendering run long enough to reach the optimizing tiers (lib/jit.ts). */
+const LONG_RUN_BYTES = 64 * 1024;
+
 export { DEFAULT_REGISTRY_PATH, displayPath } from "./paths.ts";
 
 /**
@@ -96,6 +100,7 @@ export async function loadRegistry(path: string, root: string): Promise<ParsedRe
     ]);
   }
   reserveHeapHeadroom(size);
+  if (size >= LONG_RUN_BYTES) expectLongRun();
   let source: string;
   try {
     source = await Bun.file(path).text();

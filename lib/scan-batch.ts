@@ -5,6 +5,8 @@
  * so the worker thread, which starts late, simply takes fewer chunks. Both threads filter the
  * chunks they claim, so the filtering is shared too.
  */
+
+import { expectLongRun } from "./jit.ts";
 import { classifyPath, type Finding, isGeneratedSource } from "./scan.ts";
 import { matchComposeDrift } from "./scan-compose.ts";
 import { createIgnoreFilter, createReader, type ReadResult, type SkipReason } from "./scan-files.ts";
@@ -107,6 +109,7 @@ export function scanClaimed(
   afterChunk?: (batch: BatchResult) => void,
 ): BatchResult {
   const batch = createBatch();
+  if (paths.length >= PARALLEL_THRESHOLD) expectLongRun();
   const accept = createPathFilter(settings);
   const read = createReader(settings.root, settings.maxFileBytes);
   for (
