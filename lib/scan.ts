@@ -127,7 +127,13 @@ export function isGeneratedSource(text: string): boolean {
  * instead of five alternatives tried at every position). Each is linear in the text length; no
  * two kinds of literal can overlap, so the anchors are the ones a single combined pattern finds.
  */
-const KEY_ANCHORS = /(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
+/**
+ * `port`, `PORT` and `Port` before an operator or a number. A key never ends in `port` or `PORT`
+ * right after a letter or digit (`import`, `REPORT`), nor in `Port` after a capital: the look-backs
+ * drop those here, where one native pass is cheap, instead of one call each to the key reader.
+ */
+const KEY_ANCHORS =
+  /(?<![A-Za-z0-9])(?:port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
 const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
 const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))/g;
 /** `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` anywhere: a default that is still a hardcoded port. */

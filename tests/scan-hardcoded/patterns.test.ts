@@ -438,6 +438,18 @@ describe("patterns of everyday files", () => {
     ["yaml", "ports:\n  - 8080:80\nrelease:\n  published: 2024-01-05\n", [["published-port", 8080]]],
     ["yaml", "post:\n  published: 2024-01-05\n", []],
     ["shell", "ssh -p 2222 host\nmysql -p3306 db\n", []],
+    // Keys that end in port without being port names, next to ones that are.
+    ["yaml", "report: 8080\nsupport: 8081\nREPORT: 8082\nAPIPort: 8083\n", []],
+    [
+      "code",
+      "const httpPort = 8084;\nconst api_port = 8085;\nconst web2Port = 8086;\nconst opts = { port: 8087 };\n",
+      [
+        ["port-assignment", 8084],
+        ["port-assignment", 8085],
+        ["port-assignment", 8086],
+        ["port-assignment", 8087],
+      ],
+    ],
   ] as [FileKind, string, [string, number][]][])("%s %j", (kind, text, expected) => {
     expect(ports(text, kind)).toEqual(expected);
   });
@@ -446,7 +458,7 @@ describe("patterns of everyday files", () => {
 describe("anchors", () => {
   /** The specification: one combined pattern, scanned left to right. */
   const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?:port|Port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
@@ -462,6 +474,10 @@ describe("anchors", () => {
     "Port",
     "PORT",
     "API_",
+    "im",
+    "RE",
+    "http",
+    "9",
     "env",
     ".",
     '["',
