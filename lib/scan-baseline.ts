@@ -1,7 +1,8 @@
 /**
  * The scanner's baseline: fingerprints of findings a team accepted for now, so it can adopt the
- * scanner before fixing every old port. A fingerprint hashes rule, path, normalised line content and
- * occurrence index (never the line number), so unrelated edits above a finding keep it baselined.
+ * scanner before fixing every old port. A fingerprint hashes the pattern kind, path, normalised line
+ * content and occurrence index: never the line number, so unrelated edits above a finding keep it
+ * baselined, and never the rule, which changes when the port is registered.
  *
  * The file holds no source text and no port numbers, so scanning it finds nothing.
  */
@@ -11,9 +12,11 @@ import { compareCodeUnits } from "./derive.ts";
 import { ConfigError, IoError } from "./errors.ts";
 import type { Finding } from "./scan.ts";
 
-export const BASELINE_VERSION = 1;
+export const BASELINE_VERSION = 2;
+/** Version 1 fingerprints hashed the rule, which the registry decides; they match nothing now. */
+const RULE_BASED_VERSION = 1;
 
-export type BaselineEntry = { fingerprint: string; rule: string; file: string };
+export type BaselineEntry = { fingerprint: string; kind: string; file: string };
 
 export type BaselineFile = {
   version: typeof BASELINE_VERSION;
@@ -23,11 +26,11 @@ export type BaselineFile = {
 
 export function renderBaseline(findings: readonly Finding[]): string {
   const entries = findings
-    .map((finding) => ({ fingerprint: finding.fingerprint, rule: finding.rule, file: finding.file }))
+    .map((finding) => ({ fingerprint: finding.fingerprint, kind: finding.kind, file: finding.file }))
     .sort(
       (a, b) =>
         compareCodeUnits(a.file, b.file) ||
-        compareCodeUnits(a.rule, b.rule) ||
+        compareCodeUnits(a.kind, b.kind) ||
         compareCodeUnits(a.fingerprint, b.fingerprint),
     );
   const document: BaselineFile = {
@@ -49,7 +52,13 @@ export function parseBaseline(source: string, file: string): Set<string> {
     throw new ConfigError(`${file}: not valid JSON (${(error as Error).message.split("\n")[0]})`);
   }
   const findings = (data as Partial<BaselineFile> | null)?.findings;
-  if ((data as Partial<BaselineFile> | null)?.version !== BASELINE_VERSION || !Array.isArray(findings)) {
+  const version: unknown = (data as { version?: unknown } | null)?.version;
+  if (version === RULE_BASED_VERSION && Array.isArray(findings)) {
+    throw new ConfigError(
+      `${file}: written by an earlier scanner, whose fingerprints changed when a port was registered; record it again with --update-baseline`,
+    );
+  }
+  if (version !== BASELINE_VERSION || !Array.isArray(findings)) {
     throw new ConfigError(
       `${file}: not a scanner baseline (expected version ${BASELINE_VERSION} and a findings list)`,
     );
@@ -89,7 +98,20 @@ export function applyBaseline(
   return { kept, baselined: findings.length - kept.length, stale: fingerprints.size - matched.size };
 }
 
-/** Atomic, confined write: a temp file beside the target, then rename; never through a symlink or out of the root. */
+/** True when `source` is a baseline of any version: the only kind of file an update may replace. */
+function isBaselineText(source: string): boolean {
+  try {
+    const data = JSON.parse(source) as { version?: unknown; findings?: unknown } | null;
+    return typeof data?.version === "number" && Array.isArray(data.findings);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Atomic, confined write: a temp file beside the target, then rename; never through a symlink or
+ * out of the root, and never over a file that is not a baseline (`--baseline` naming the registry).
+ */
 export function writeBaseline(root: string, path: string, content: string): void {
   const target = resolve(root, path);
   const realRoot = realpathSync(root);
@@ -103,7 +125,11 @@ export function writeBaseline(root: string, path: string, content: string): void
     throw new IoError(`${path}: resolves outside the root`);
   }
   try {
-    if (lstatSync(target).isSymbolicLink()) throw new IoError(`${path}: refusing to write through a symlink`);
+    const info = lstatSync(target);
+    if (info.isSymbolicLink()) throw new IoError(`${path}: refusing to write through a symlink`);
+    if (!info.isFile() || !isBaselineText(readFileSync(target, "utf8"))) {
+      throw new IoError(`${path}: exists and is not a scanner baseline; refusing to overwrite it`);
+    }
   } catch (error) {
     if (error instanceof IoError) throw error;
   }

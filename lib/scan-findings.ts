@@ -211,9 +211,9 @@ function snippetOf(text: string, start: number, end: number, offset: number): st
   return `${from > start ? "…" : ""}${text.slice(from, to).trim()}${to < end ? "…" : ""}`;
 }
 
-export function fingerprintOf(rule: string, file: string, normalized: string, occurrence: number): string {
+export function fingerprintOf(kind: string, file: string, normalized: string, occurrence: number): string {
   // The one-shot form: about half the cost of a hasher object per finding.
-  return Bun.CryptoHasher.hash("sha256", `${rule}\0${file}\0${normalized}\0${occurrence}`, "hex").slice(
+  return Bun.CryptoHasher.hash("sha256", `${kind}\0${file}\0${normalized}\0${occurrence}`, "hex").slice(
     0,
     32,
   );
@@ -340,7 +340,9 @@ type Emitter = {
 function emit(emitter: Emitter, item: Pending, lineIndex: number, start: number, end: number): void {
   const { text, file } = emitter;
   const normalized = normalizeLine(text, start, end, item.offset);
-  const key = `${item.rule}\0${normalized}`;
+  // The kind, not the rule: the rule depends on the registry (a port registered later turns
+  // unregistered-port into localhost-port), and a baselined finding must stay baselined then.
+  const key = `${item.kind}\0${normalized}`;
   const occurrence = emitter.occurrences.get(key) ?? 0;
   emitter.occurrences.set(key, occurrence + 1);
   const col = item.offset - start + 1;
@@ -356,7 +358,7 @@ function emit(emitter: Emitter, item: Pending, lineIndex: number, start: number,
     ...(item.service ? { service: item.service } : {}),
     ...(item.replacement ? { replacement: item.replacement } : {}),
     snippet: snippetOf(text, start, end, item.offset),
-    fingerprint: fingerprintOf(item.rule, file, normalized, occurrence),
+    fingerprint: fingerprintOf(item.kind, file, normalized, occurrence),
   });
 }
 

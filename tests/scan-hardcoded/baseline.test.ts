@@ -3,7 +3,7 @@
  * entries. The file itself holds no ports, so scanning it finds nothing.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BaselineFile } from "../../lib/scan-baseline.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
@@ -26,7 +26,8 @@ describe("baseline", () => {
     expect(update.stderr).toBe("");
     expect(update.stdout.split("\n").slice(-2)).toEqual([`wrote 5 finding(s) to ${BASELINE}`, ""]);
     const file = JSON.parse(readFileSync(join(root, BASELINE), "utf8")) as BaselineFile;
-    expect(file.findings.map((entry) => [entry.file, entry.rule])).toEqual([
+    expect(file.version).toBe(2);
+    expect(file.findings.map((entry) => [entry.file, entry.kind])).toEqual([
       ["scripts/dev.sh", "localhost-port"],
       ["src/client.ts", "localhost-port"],
       ["src/client.ts", "localhost-port"],
@@ -61,6 +62,58 @@ describe("baseline", () => {
     }).toEqual({ exitCode: 1, findings: ["src/client.ts:6 4032"], baselined: 4, stale: 1 });
   });
 
+  test("registering a port (or losing the registry) keeps its findings baselined: the rule changes, the fingerprint does not", () => {
+    const root = copyFixture("localhost-port");
+    const registry = join(root, "config/ports/registry.yaml");
+    renameSync(registry, `${registry}.away`);
+    const unregistered = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(new Set(unregistered.findings.map((finding) => finding.rule))).toEqual(
+      new Set(["unregistered-port"]),
+    );
+    expect(runScan(["--update-baseline"], root).exitCode).toBe(0);
+    renameSync(`${registry}.away`, registry);
+    const registered = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(registered.findings.map((finding) => finding.rule)).toContain("localhost-port");
+    expect(registered.findings.map((finding) => finding.fingerprint)).toEqual(
+      unregistered.findings.map((finding) => finding.fingerprint),
+    );
+    expect(runScan(["--baseline", BASELINE], root)).toEqual({
+      stdout: "0 hardcoded port(s) in 0 file(s) (scanned 2 file(s); 5 in the baseline)\n",
+      stderr: "",
+      exitCode: 0,
+    });
+  });
+
+  test("a baseline of the earlier, rule-based version asks to be recorded again, and --update-baseline replaces it", () => {
+    const root = copyFixture("localhost-port");
+    writeFileSync(
+      join(root, BASELINE),
+      `${JSON.stringify({ version: 1, findings: [{ fingerprint: "0".repeat(32), rule: "localhost-port", file: "src/client.ts" }] })}\n`,
+    );
+    expect(runScan(["--baseline", BASELINE], root)).toEqual({
+      stdout: "",
+      stderr: `scan-hardcoded: ${BASELINE}: written by an earlier scanner, whose fingerprints changed when a port was registered; record it again with --update-baseline\n`,
+      exitCode: 2,
+    });
+    expect(runScan(["--update-baseline", "--baseline", BASELINE], root).exitCode).toBe(0);
+    expect(runScan(["--baseline", BASELINE], root).exitCode).toBe(0);
+  });
+
+  test("--update-baseline never overwrites a file that is not a baseline", () => {
+    const root = copyFixture("localhost-port");
+    const registry = readFileSync(join(root, "config/ports/registry.yaml"), "utf8");
+    expect(runScan(["--update-baseline", "--baseline", "config/ports/registry.yaml"], root)).toEqual({
+      stdout: "",
+      stderr:
+        "scan-hardcoded: config/ports/registry.yaml: exists and is not a scanner baseline; refusing to overwrite it\n",
+      exitCode: 2,
+    });
+    expect(readFileSync(join(root, "config/ports/registry.yaml"), "utf8")).toBe(registry);
+    expect(runScan(["--update-baseline", "--baseline", "src"], root).stderr).toBe(
+      "scan-hardcoded: src: exists and is not a scanner baseline; refusing to overwrite it\n",
+    );
+  });
+
   test("the baseline file is never scanned and the repository's settings can name it", () => {
     const root = copyFixture("localhost-port");
     writeFileSync(join(root, "config/ports/scan.yaml"), `baseline: ${BASELINE}\n`);
@@ -93,7 +146,7 @@ describe("baseline", () => {
     writeFileSync(join(root, "bad.json"), '{"version": 9}');
     expect(runScan(["--baseline", "bad.json"], root)).toEqual({
       stdout: "",
-      stderr: "scan-hardcoded: bad.json: not a scanner baseline (expected version 1 and a findings list)\n",
+      stderr: "scan-hardcoded: bad.json: not a scanner baseline (expected version 2 and a findings list)\n",
       exitCode: 2,
     });
   });
