@@ -26,6 +26,7 @@ const SYSTEM_ERRORS = new Map<string, string>(
   Object.entries({
     ENOENT: "no such file or directory",
     EACCES: "permission denied",
+    EPERM: "operation not permitted",
     EISDIR: "is a directory",
     ENOTDIR: "not a directory",
     EEXIST: "a file is in the way",

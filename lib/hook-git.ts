@@ -73,8 +73,10 @@ function firstLine(result: GitResult): string {
 }
 
 /**
- * Copies the files under `paths` as commit `ref` has them into `target` (modes included), for
- * checks that must see what is pushed, not the work tree. Paths the commit lacks are skipped.
+ * Copies the files under `paths` as commit `ref` has them into `target` (the executable bit
+ * included), for checks that must see what is pushed, not the work tree. Paths the commit lacks
+ * are skipped. The blobs are read as they are: no export attributes (`export-ignore`,
+ * `export-subst`) and no umask change what a check compares.
  */
 export async function exportCommittedFiles(
   root: string,
@@ -88,22 +90,59 @@ export async function exportCommittedFiles(
   ) {
     throw new UsageError(`--ref ${ref}: not a commit of the repository at ${root}`);
   }
-  const listed = runGit(root, ["ls-tree", "-r", "-z", "--name-only", ref, "--", ...paths]);
+  const listed = runGit(root, ["ls-tree", "-r", "-z", ref, "--", ...paths]);
   if (listed.exitCode !== 0) throw new IoError(`cannot list the files of ${ref}: ${listed.stderr.trim()}`);
-  const files = listed.stdout.split("\0").filter((path) => path !== "");
-  if (files.length === 0) return;
-  // tar.umask 022: the modes git records (644, 755), not its default group-writable ones.
-  const archive = Bun.spawn(["git", "-c", "tar.umask=022", "archive", "--format=tar", ref, "--", ...files], {
+  const entries = parseTree(listed.stdout);
+  if (entries.length === 0) return;
+  const batch = Bun.spawnSync(["git", "cat-file", "--batch"], {
     cwd: root,
+    stdin: new TextEncoder().encode(`${entries.map((entry) => entry.object).join("\n")}\n`),
     stdout: "pipe",
     stderr: "pipe",
   });
-  const untar = Bun.spawn(["tar", "-x", "-C", target], { stdin: archive.stdout, stderr: "pipe" });
-  const [archived, untarred] = await Promise.all([archive.exited, untar.exited]);
-  if (archived !== 0 || untarred !== 0) {
-    const reason = (await new Response(archive.stderr).text()) || (await new Response(untar.stderr).text());
-    throw new IoError(
-      `cannot export the files of ${ref}: ${reason.trim().split("\n")[0] ?? "git archive failed"}`,
-    );
+  if (batch.exitCode !== 0) {
+    throw new IoError(`cannot read the files of ${ref}: ${batch.stderr.toString().trim().split("\n")[0]}`);
   }
+  const contents = splitBatch(batch.stdout);
+  const { mkdirSync, symlinkSync, writeFileSync } = await import("node:fs");
+  const { dirname, join } = await import("node:path");
+  entries.forEach((entry, position) => {
+    const content = contents[position];
+    if (!content) throw new IoError(`cannot read ${entry.path} of ${ref}`);
+    const file = join(target, entry.path);
+    mkdirSync(dirname(file), { recursive: true });
+    if (entry.mode === "120000") symlinkSync(content.toString(), file);
+    else writeFileSync(file, content, { mode: entry.mode === "100755" ? 0o755 : 0o644 });
+  });
+}
+
+type TreeEntry = { mode: string; object: string; path: string };
+
+/** `ls-tree -z` lines (`mode type object<TAB>path`), blobs only: submodules have no content here. */
+function parseTree(output: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const line of splitNul(output)) {
+    const tab = line.indexOf("\t");
+    const [mode, type, object] = line.slice(0, tab).split(" ");
+    const path = line.slice(tab + 1);
+    if (type !== "blob" || !mode || !object || path.split("/").includes("..")) continue;
+    entries.push({ mode, object, path });
+  }
+  return entries;
+}
+
+/** The contents of a `cat-file --batch` answer (`object type size`, the bytes, a newline), in order. */
+function splitBatch(output: Uint8Array): Buffer[] {
+  const bytes = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  const contents: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const headerEnd = bytes.indexOf(10, at);
+    if (headerEnd < 0) break;
+    const size = Number(bytes.toString("latin1", at, headerEnd).split(" ")[2]);
+    if (!Number.isInteger(size)) break;
+    contents.push(bytes.subarray(headerEnd + 1, headerEnd + 1 + size));
+    at = headerEnd + 1 + size + 1;
+  }
+  return contents;
 }

@@ -171,11 +171,13 @@ export async function compareOutputs(
         state: "stale",
         diff: diffOf(existing.content, output.content, output.path),
       });
-    } else if (existing.mode !== output.mode) {
+    } else if (isExecutable(existing.mode) !== isExecutable(output.mode)) {
+      // Git records only the executable bit: a umask's 664 or 600 is no difference to commit.
+      const should = isExecutable(output.mode) ? "should be executable" : "should not be executable";
       statuses.push({
         path: output.path,
         state: "stale",
-        diff: `${output.path}: mode ${existing.mode.toString(8)} should be ${output.mode.toString(8)}\n`,
+        diff: `${output.path}: mode ${existing.mode.toString(8)} ${should} (${output.mode.toString(8)})\n`,
         isModeOnly: true,
       });
     } else {
@@ -187,6 +189,11 @@ export async function compareOutputs(
     statuses.push({ path: orphan, state: "orphaned", diff: diffOf(content, "", orphan) });
   }
   return statuses.sort((a, b) => compareCodeUnits(a.path, b.path));
+}
+
+/** The owner's executable bit: the only part of a file's mode that git records. */
+function isExecutable(mode: number): boolean {
+  return (mode & 0o100) !== 0;
 }
 
 function temporaryName(): string {
@@ -237,9 +244,17 @@ function writeConfined(confinement: Confinement, path: string, content: string, 
   }
 }
 
-/** Undoes a failed sync before any rename: the temporary files, then the directories it created. */
-function rollBack(staged: readonly Staged[], createdDirectories: readonly string[]): void {
+/**
+ * Undoes a failed sync before any rename into place: the temporary files, the orphans set aside
+ * (renamed back), then the directories it created.
+ */
+function rollBack(
+  staged: readonly Staged[],
+  createdDirectories: readonly string[],
+  setAside: readonly Staged[] = [],
+): void {
   for (const file of staged) rmSync(file.temporary, { force: true });
+  for (const orphan of setAside) renameSync(orphan.temporary, orphan.target);
   for (const directory of [...createdDirectories].reverse()) {
     // Only what this run created, and only while it holds nothing else.
     removeEmptyTree(directory);
@@ -290,25 +305,36 @@ export async function applyOutputs(
   for (const status of statuses) confinement.resolve(status.path);
   const staged: Staged[] = [];
   const createdDirectories: string[] = [];
+  // Orphans are renamed aside first (the same permission a deletion needs), deleted at the end.
+  const setAside: Staged[] = [];
   try {
     for (const status of statuses) {
+      if (status.state === "orphaned") {
+        setAside.push(setOrphanAside(confinement, status.path));
+        continue;
+      }
       const output = byPath.get(status.path);
-      if (!output || status.state === "orphaned" || status.isModeOnly) continue;
-      if (status.state === "stale" || status.state === "missing") {
+      // A wrong executable bit is fixed by a rewrite too: no chmod of a file another user owns.
+      if (output && (status.state === "stale" || status.state === "missing")) {
         staged.push(stageConfined(confinement, output.path, output.content, output.mode, createdDirectories));
       }
     }
   } catch (error) {
-    rollBack(staged, createdDirectories);
+    rollBack(staged, createdDirectories, setAside);
     throw error instanceof IoError ? new IoError(`${error.message}; nothing was changed`) : error;
   }
   for (const file of staged) renameSync(file.temporary, file.target);
-  for (const status of statuses) {
-    if (status.state === "orphaned") {
-      rmSync(confinement.resolve(status.path));
-      continue;
-    }
-    const output = byPath.get(status.path);
-    if (output && status.isModeOnly) chmodSync(confinement.resolve(status.path), output.mode);
+  for (const orphan of setAside) rmSync(orphan.temporary, { force: true });
+}
+
+/** Renames an orphaned file to a hidden temporary name beside it (undone by `rollBack`). */
+function setOrphanAside(confinement: Confinement, path: string): Staged {
+  const target = confinement.resolve(path);
+  const temporary = join(dirname(target), temporaryName());
+  try {
+    renameSync(target, temporary);
+  } catch (error) {
+    throw new IoError(`cannot remove the orphaned ${path} (${describeErrorCode(error) ?? String(error)})`);
   }
+  return { temporary, target };
 }

@@ -11,7 +11,7 @@
 #   --network              check from inside the Docker network: DNS names and container ports
 #   PORTS_HEALTH_HOST      host for every check (default: localhost, or the DNS name with --network)
 #   PORTS_HEALTH_TIMEOUT   seconds per check (default: 3)
-#   PORTS_HEALTH_JOBS      checks run at once (default: 16); results print in registry order
+#   PORTS_HEALTH_JOBS      checks run at once (default: 16); results print by stack, then port
 set -euo pipefail
 
 usage() { # the comment block above, without its `# `

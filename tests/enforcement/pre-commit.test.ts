@@ -286,4 +286,15 @@ describe("pre-push", () => {
     expect({ exitCode: push.exitCode, output: push.output }).toMatchObject({ exitCode: 0 });
     expect(push.output).toContain("11 generated files are up to date");
   });
+
+  test("export attributes (export-ignore, export-subst) do not change what the push check reads", () => {
+    repo.write(".gitattributes", "docs/** export-ignore\n.env.shared export-subst\n");
+    repo.write(".env.shared", `${readFileSync(join(repo.root, ".env.shared"), "utf8")}`);
+    repo.git("add", ".gitattributes");
+    expect(repo.git("commit", "--no-verify", "-m", "Export attributes").exitCode).toBe(0);
+    const push = repo.run(["lefthook", "run", "pre-push", "--job", "sync-check"]);
+    repo.git("reset", "-q", "--hard", "HEAD~1");
+    expect({ exitCode: push.exitCode, output: push.output }).toMatchObject({ exitCode: 0 });
+    expect(push.output).toContain("11 generated files are up to date");
+  });
 });

@@ -87,7 +87,7 @@ function runScript(env: Record<string, string>) {
 }
 
 describe("the generated health script", () => {
-  test("runs checks at the same time and prints them in registry order", async () => {
+  test("runs checks at the same time and prints them by stack, then port", async () => {
     mostOpen = 0;
     const result = await runScript({ PORTS_HEALTH_TIMEOUT: "2" });
     expect(result.stderr).toBe("");
