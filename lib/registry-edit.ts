@@ -22,6 +22,8 @@ import {
   type YAMLSeq,
 } from "yaml";
 import { compareCodeUnits, networksOf } from "./derive.ts";
+import type { PartialRegistry } from "./load.ts";
+import { checkEnvNameCollisions, checkReservedEnvNames, type RuleContext } from "./rules.ts";
 import { type Registry, type Service, serviceSchema } from "./schema.ts";
 
 /** The fields the wizard asks for, in the order they are written. */
@@ -67,9 +69,32 @@ export function checkNetworkName(name: string): string | undefined {
 export function checkNewName(registry: Registry, name: string): string | undefined {
   const problem = checkField("name", name);
   if (problem) return problem;
-  return registry.services.some((service) => service.name === name)
-    ? `${name} is already registered`
-    : undefined;
+  if (registry.services.some((service) => service.name === name)) return `${name} is already registered`;
+  return checkDerivedNames(registry, name);
+}
+
+/**
+ * The registry's own rules on the variables a new service `name` derives: reserved (DOCKER_HOST)
+ * or derived by another service too. Asked with the name, so no later answer is lost to it.
+ */
+function checkDerivedNames(registry: Registry, name: string): string | undefined {
+  const services = [...registry.services, { name }].map((service, index) => ({
+    ...service,
+    index,
+    rejected: [],
+  }));
+  const newIndex = services.length - 1;
+  const context: RuleContext = {
+    file: "",
+    registry: { ...registry, services } as PartialRegistry,
+    names: new Set(services.map((service) => service.name)),
+    // Line 2 marks a finding about the new service, line 1 one about the others.
+    locate: (path) => ({ line: path[1] === newIndex ? 2 : 1, col: 1 }),
+  };
+  const found = [...checkReservedEnvNames(context), ...checkEnvNameCollisions(context)].find(
+    (diagnostic) => diagnostic.line === 2,
+  );
+  return found?.message;
 }
 
 /** Networks declared in `networks:` plus any a service uses, sorted. */

@@ -516,10 +516,22 @@ export async function run(options: NewOptions): Promise<NewResult> {
     return { entry, text: inserted.text, validation };
   };
   const base: NewEntry = { name, stack, port, protocol, owner, description, container, network };
+  // Only a problem the chosen dependencies cause can be fixed at that prompt: asking again for
+  // one they do not cause would never end. Any other error stops the run after the last prompt.
+  const errorsOf = (dependsOn: string[]) =>
+    plan({ ...base, depends_on: dependsOn }).validation.diagnostics.filter(
+      (diagnostic) => diagnostic.severity === "error",
+    );
+  let withoutDependencies: Set<string> | undefined;
   const depends_on = await askDependsOn(context, flags.dependsOn, (dependsOn) => {
-    const { validation } = plan({ ...base, depends_on: dependsOn });
-    const error = validation.diagnostics.find((diagnostic) => diagnostic.severity === "error");
-    return error?.message;
+    withoutDependencies ??= new Set(
+      errorsOf([]).map((diagnostic) => `${diagnostic.rule}\0${diagnostic.message}`),
+    );
+    const known = withoutDependencies;
+    const caused = errorsOf(dependsOn).find(
+      (diagnostic) => !known.has(`${diagnostic.rule}\0${diagnostic.message}`),
+    );
+    return caused?.message;
   });
   const healthcheck = await askHealthcheck(context, protocol, flags.healthEndpoint, flags.healthExpected);
 

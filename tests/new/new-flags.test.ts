@@ -242,6 +242,12 @@ describe("ports:new with flags (no terminal)", () => {
         'new: --name "Shop_Cart" must be lowercase kebab-case: a-z, 0-9 and single hyphens, starting with a letter',
       ],
       ["--name", "shop-api", 'new: --name "shop-api" shop-api is already registered'],
+      // Asked with the name: the registry would refuse the variables it derives.
+      [
+        "--name",
+        "docker",
+        'new: --name "docker" docker derives DOCKER_HOST, which docker-compose reads from .env.shared and the docker CLI from the environment; rename the service (for example docker-engine)',
+      ],
       ["--description", "short", 'new: --description "short" must be at least 10 characters'],
       ["--port", "21500", 'new: --port "21500" must lie within web 21100-21199'],
       ["--port", "21102", 'new: --port "21102" 21102 is already registered to shop-api'],

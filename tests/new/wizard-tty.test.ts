@@ -41,8 +41,12 @@ describe("ports:new in a terminal", () => {
     terminal.type("shop-api");
     terminal.press("Enter");
     await terminal.waitFor("shop-api is already registered");
-    terminal.press("BSpace", "BSpace", "BSpace");
-    terminal.type("cart");
+    terminal.press(...Array<string>(8).fill("BSpace"));
+    terminal.type("docker");
+    terminal.press("Enter");
+    await terminal.waitFor("docker derives DOCKER_HOST");
+    terminal.press(...Array<string>(6).fill("BSpace"));
+    terminal.type("shop-cart");
     terminal.press("Enter");
 
     await terminal.waitFor("Stack");
