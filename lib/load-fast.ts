@@ -86,9 +86,30 @@ function readPlain(text: string, isFlow: boolean): unknown {
   return text;
 }
 
+/**
+ * Space trims. YAML's only whitespace is the space and the tab (tabs never reach this reader);
+ * JavaScript's trim also removes NBSP, U+3000 and the other Unicode spaces, which YAML reads as
+ * text.
+ */
+function trimSpacesStart(text: string): string {
+  let start = 0;
+  while (text.charCodeAt(start) === 32) start++;
+  return start === 0 ? text : text.slice(start);
+}
+
+function trimSpacesEnd(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
+function trimSpaces(text: string): string {
+  return trimSpacesEnd(trimSpacesStart(text));
+}
+
 /** True when `tail` (what follows a value) is empty or a comment. */
 function isBlankOrComment(tail: string): boolean {
-  const trimmed = tail.trimStart();
+  const trimmed = trimSpacesStart(tail);
   return trimmed === "" || (trimmed.charCodeAt(0) === 35 && trimmed.length < tail.length);
 }
 
@@ -107,7 +128,7 @@ function readFlowScalar(item: string): unknown {
   const first = item.charCodeAt(0);
   if (first === 34 || first === 39) {
     const quoted = readQuoted(item);
-    return quoted === DECLINE || quoted[1].trim() !== "" ? DECLINE : quoted[0];
+    return quoted === DECLINE || trimSpaces(quoted[1]) !== "" ? DECLINE : quoted[0];
   }
   return readPlain(item, true);
 }
@@ -131,11 +152,11 @@ function splitFlowItems(text: string, close: number): string[] | Declined {
       if (next < 0) return DECLINE;
       i = next;
     } else if (code === 44) {
-      items.push(text.slice(itemStart, i).trim());
+      items.push(trimSpaces(text.slice(itemStart, i)));
       itemStart = i + 1;
     } else if (code === close) {
       if (!isBlankOrComment(text.slice(i + 1))) return DECLINE;
-      const last = text.slice(itemStart, i).trim();
+      const last = trimSpaces(text.slice(itemStart, i));
       if (items.length > 0 || last !== "") items.push(last);
       return items;
     } else if (code === 91 || code === 123 || code === 93 || code === 125 || code === 35) {
@@ -152,7 +173,7 @@ function readFlowMapping(items: readonly string[]): Mapping | Declined {
     if (colon <= 0) return DECLINE;
     const key = acceptKey(item.slice(0, colon), mapping);
     if (key === undefined) return DECLINE;
-    const value = readFlowScalar(item.slice(colon + 2).trim());
+    const value = readFlowScalar(trimSpaces(item.slice(colon + 2)));
     if (value === DECLINE) return DECLINE;
     mapping[key] = value;
   }
@@ -178,7 +199,7 @@ function readValue(text: string): unknown {
   }
   if (first === 91 || first === 123) return readFlow(text);
   const comment = text.indexOf(" #");
-  return readPlain((comment < 0 ? text : text.slice(0, comment)).trimEnd(), false);
+  return readPlain(trimSpacesEnd(comment < 0 ? text : text.slice(0, comment)), false);
 }
 
 /**
@@ -436,6 +457,8 @@ skipOptimizingCompiler(
   readFlowSequence,
   readFlowScalar,
   isBlankOrComment,
+  trimSpacesStart,
+  trimSpacesEnd,
   isKeyAt,
   acceptKey,
 );

@@ -88,6 +88,13 @@ const TRICKY = [
   "1.0.0",
   "1e",
   "\u0001",
+  // Unicode spaces are not YAML whitespace: part of a plain scalar, junk after a quoted one.
+  "Team A\u00a0",
+  "\u3000Team",
+  '"quoted"\u00a0',
+  "[a,\u2003b]",
+  "{a: 1\u00a0}",
+  "x\u00a0# not a comment",
 ];
 const LINES = [
   "  __proto__: 1",
