@@ -77,8 +77,12 @@ function compareWithRegistry(
   mapping: PublishedPort,
   spots: { host: Spot; variable?: Spot; target?: Spot },
   index: PortIndex,
+  hasRegisteredEntry: boolean,
 ): DriftMatch | undefined {
   const registered = index.byName.get(name);
+  if (registered && hasRegisteredEntry && !isRegisteredEntry(registered, mapping)) {
+    return compareExtraEntry(registered, mapping, spots.host, index);
+  }
   if (mapping.published === undefined) {
     return registered ? compareVariableEntry(registered, mapping, spots, index) : undefined;
   }
@@ -111,6 +115,41 @@ function compareWithRegistry(
     ...base,
     rule: "compose-port-unknown",
     message: `service ${name} publishes ${mapping.published} ("${mapping.text}"), which the registry does not know; register ${name} (npm run ports:new)`,
+  };
+}
+
+/** The entry that publishes the service's registered port, by number or by its variable. */
+function isRegisteredEntry(registered: IndexedService, mapping: PublishedPort | undefined): boolean {
+  return mapping?.published === registered.port || mapping?.variable === registered.portVariable;
+}
+
+/** True when one of the entries publishes the registered port of service `name`. */
+function hasRegisteredEntryOf(
+  name: string,
+  mappings: readonly (PublishedPort | undefined)[],
+  index: PortIndex,
+): boolean {
+  const registered = index.byName.get(name);
+  return registered !== undefined && mappings.some((mapping) => isRegisteredEntry(registered, mapping));
+}
+
+/**
+ * A second port of a service whose registered port is published too (RabbitMQ's AMQP and its
+ * management UI). The registry holds one port per service: another service's port or variable is
+ * that service's business, an unknown one should be registered as a service of its own.
+ */
+function compareExtraEntry(
+  registered: IndexedService,
+  mapping: PublishedPort,
+  host: Spot,
+  index: PortIndex,
+): DriftMatch | undefined {
+  if (mapping.published === undefined || index.byPort.has(mapping.published)) return undefined;
+  return {
+    ...host,
+    port: mapping.published,
+    rule: "compose-port-unknown",
+    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") besides its registered port ${registered.port}, and the registry does not know it; register it as a service of its own (npm run ports:new)`,
   };
 }
 
@@ -178,8 +217,10 @@ export function matchComposeDrift(text: string, index: PortIndex): DriftMatch[] 
   for (const [name, definition] of Object.entries(services)) {
     const ports = isRecord(definition) ? definition.ports : undefined;
     if (!Array.isArray(ports)) continue;
+    const mappings = ports.map(readPortEntry);
+    const hasRegisteredEntry = hasRegisteredEntryOf(name, mappings, index);
     for (let item = 0; item < ports.length; item++) {
-      const mapping = readPortEntry(ports[item]);
+      const mapping = mappings[item];
       if (!mapping) continue;
       if (mapping.published === undefined) {
         // Only the position-keeping parser can point into a variable entry.
@@ -194,6 +235,7 @@ export function matchComposeDrift(text: string, index: PortIndex): DriftMatch[] 
         mapping,
         { host: { offset: at.offset, length: at.length } },
         index,
+        hasRegisteredEntry,
       );
       if (drift) matches.push(drift);
     }
@@ -315,14 +357,21 @@ export function matchComposeDriftPrecisely(text: string, index: PortIndex): Drif
     const name = String(pair.key.value);
     const ports = portsOf(document, pair.value as Node);
     if (!ports) continue;
-    for (const item of ports.items) {
-      const entry = isScalar(item) ? readScalarEntry(item, text) : readLongEntry(item as Node, text);
+    const entries = ports.items.map((item) =>
+      isScalar(item) ? readScalarEntry(item, text) : readLongEntry(item as Node, text),
+    );
+    const hasRegisteredEntry = hasRegisteredEntryOf(
+      name,
+      entries.map((entry) => entry?.mapping),
+      index,
+    );
+    for (const entry of entries) {
       if (!entry) continue;
       // Entries an alias brings in point at the alias, so each service's finding sits in its own block.
       const spots = ports.alias
         ? { host: ports.alias, variable: ports.alias, target: ports.alias }
         : entry.spots;
-      const drift = compareWithRegistry(name, entry.mapping, spots, index);
+      const drift = compareWithRegistry(name, entry.mapping, spots, index, hasRegisteredEntry);
       if (drift) matches.push(drift);
     }
   }

@@ -24,6 +24,8 @@ export type IndexedService = {
   containerPort: number;
   /** Runs in a container (its URL in `.env.shared` names its DNS name). */
   container: boolean;
+  /** Reachable from the host on `port`: false for `exposure: internal`, which is never published. */
+  published: boolean;
   /** `${NAME}_URL` and `${NAME}_PORT` from `.env.shared`. */
   urlVariable: string;
   portVariable: string;
@@ -246,18 +248,37 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
       target = replacement;
     }
   }
+  if (match.kind === "docker-host-port" && !target.container) {
+    // A native service's URL says localhost, which inside a container is the container itself.
+    const replacement = dockerHostReplacement(target, fileKind);
+    return {
+      rule: match.kind,
+      message: `${match.text} hardcodes the port of ${owner.name}${note}${fallbackNote}, which runs on the host; keep host.docker.internal and take the port from .env.shared: ${replacement} (its URL variable says localhost, which inside a container is the container itself)`,
+      service: owner.name,
+      replacement,
+    };
+  }
   const replacement = spellVariable(suggestVariable(target, match.kind), fileKind);
-  // The URL of a container names its DNS name, which only resolves on its Docker network.
-  const fromHost =
-    isLoopbackKind(match.kind) && target.container
-      ? ` (from the host: localhost and ${spellVariable(target.portVariable, fileKind)})`
-      : "";
   return {
     rule: match.kind,
-    message: `${match.text} hardcodes the port of ${owner.name}${note}${fallbackNote}; use ${replacement} instead${fromHost}`,
+    message: `${match.text} hardcodes the port of ${owner.name}${note}${fallbackNote}; use ${replacement} instead${fromHostNote(match.kind, target, fileKind)}`,
     service: owner.name,
     replacement,
   };
+}
+
+/** For localhost on a container: the URL names its DNS name, which only resolves on its network. */
+function fromHostNote(kind: PatternKind, target: IndexedService, fileKind: FileKind): string {
+  if (!isLoopbackKind(kind) || !target.container) return "";
+  if (!target.published) return ` (${target.name} is not published, so nothing on the host reaches it)`;
+  return ` (from the host: localhost and ${spellVariable(target.portVariable, fileKind)})`;
+}
+
+/** `host.docker.internal:` with the port variable, spelled for the file. */
+function dockerHostReplacement(service: IndexedService, fileKind: FileKind): string {
+  if (fileKind === "code") return `host.docker.internal:\${process.env.${service.portVariable}}`;
+  if (fileKind === "json") return `host.docker.internal and ${spellVariable(service.portVariable, fileKind)}`;
+  return `host.docker.internal:\${${service.portVariable}}`;
 }
 
 /**
@@ -276,7 +297,7 @@ function describeContainerPort(
     const replacement = spellVariable(only.urlVariable, fileKind);
     return {
       rule: match.kind,
-      message: `${match.text} hardcodes the container port of ${only.name}${fallbackNote}, which only its own network reaches (the host uses ${spellVariable(only.portVariable, fileKind)}); to reach it use ${replacement}, ${keep}`,
+      message: `${match.text} hardcodes the container port of ${only.name}${fallbackNote}, which only its own network reaches (${only.published ? `the host uses ${spellVariable(only.portVariable, fileKind)}` : "it is not published to the host"}); to reach it use ${replacement}, ${keep}`,
       service: only.name,
       replacement,
     };

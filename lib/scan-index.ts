@@ -22,6 +22,7 @@ export function createPortIndex(registry: Registry | undefined): PortIndex {
       port: service.port,
       containerPort: containerPortOf(service),
       container: isContainer(service),
+      published: service.exposure !== "internal",
       urlVariable: names.url,
       portVariable: names.port,
       deprecated: service.deprecated === true,

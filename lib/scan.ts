@@ -128,12 +128,13 @@ export function isGeneratedSource(text: string): boolean {
  * two kinds of literal can overlap, so the anchors are the ones a single combined pattern finds.
  */
 /**
- * `port`, `PORT` and `Port` before an operator or a number. A key never ends in `port` or `PORT`
+ * `port`, `PORT` (or `PORT_HTTP`: up to four `_` segments after it) and `Port` before an operator
+ * or a number. A key never ends in `port` or `PORT`
  * right after a letter or digit (`import`, `REPORT`), nor in `Port` after a capital: the look-backs
  * drop those here, where one native pass is cheap, instead of one call each to the key reader.
  */
 const KEY_ANCHORS =
-  /(?<![A-Za-z0-9])(?:port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
+  /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
 const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
 const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))/g;
 /** `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` anywhere: a default that is still a hardcoded port. */
@@ -197,8 +198,64 @@ const PORT_NAME = /(?:^|_)(?:PORT|port)(?:_|$)|[a-z0-9]Port(?:[A-Z_]|$)|^Port$/;
 const NOT_A_PORT_NAME =
   /(?:^|[-_.])(?:max|min|Max|Min|MAX|MIN)[-_]?(?:port|Port|PORT)$|(?:^|[-_.])[Vv]iewPort$/;
 
+/**
+ * Words that, after a name's port, make it a setting about ports rather than a port:
+ * `PORT_TIMEOUT_MS`, `REDIS_PORT_RETRY_DELAY`, `healthPortCheckInterval`, `PORT_RANGE_START`.
+ */
+const PORT_SETTING_WORDS = new Set([
+  "timeout",
+  "delay",
+  "interval",
+  "retry",
+  "retries",
+  "wait",
+  "check",
+  "checks",
+  "count",
+  "attempts",
+  "ttl",
+  "ms",
+  "sec",
+  "secs",
+  "second",
+  "seconds",
+  "limit",
+  "max",
+  "min",
+  "range",
+  "start",
+  "end",
+]);
+/** `_`, `-`, `.` and camelCase boundaries (`checkInterval`, `TimeoutMS`). */
+const NAME_SEGMENT_BREAK = /[-_.]|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
+
+function isPortSetting(name: string): boolean {
+  const at = name.toLowerCase().lastIndexOf("port");
+  if (at < 0 || at + 4 === name.length) return false;
+  return name
+    .slice(at + 4)
+    .split(NAME_SEGMENT_BREAK)
+    .some((segment) => PORT_SETTING_WORDS.has(segment.toLowerCase()));
+}
+
 function isPortName(name: string): boolean {
-  return PORT_NAME.test(name) && !NOT_A_PORT_NAME.test(name);
+  return PORT_NAME.test(name) && !NOT_A_PORT_NAME.test(name) && !isPortSetting(name);
+}
+
+/** Past `_HTTP`-like segments after a `port`/`PORT` anchor (as many as the anchor pattern allows). */
+function skipNameSegments(text: string, at: number): number {
+  let position = at;
+  for (let segments = 0; segments < 4 && text.charCodeAt(position) === 95; segments++) {
+    let end = position + 1;
+    while (end - position <= 32 && isAlphanumericCode(text.charCodeAt(end))) end++;
+    if (end === position + 1 || end - position > 33) break;
+    position = end;
+  }
+  return position;
+}
+
+function isAlphanumericCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }
 
 const HOST_KINDS: Record<string, PatternKind> = {
@@ -392,7 +449,7 @@ function matchFallback(text: string, position: number, subject: string): RawMatc
 
 /** `PORT=NNNN`, `DB_PORT: NNNN`, `"port": NNNN`, `httpPort = NNNN`, `--port NNNN`, `${X_PORT:-NNNN}`. */
 function matchPortKey(text: string, start: number, anchor: string): RawMatch | undefined {
-  const anchorEnd = start + 4;
+  const anchorEnd = anchor === "Port" ? start + 4 : skipNameSegments(text, start + 4);
   let keyStart = start;
   while (keyStart > 0 && start - keyStart < 64 && isKeyCode(text.charCodeAt(keyStart - 1))) keyStart--;
   if (keyStart > 0 && isKeyCode(text.charCodeAt(keyStart - 1))) return undefined;
@@ -403,7 +460,7 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
     if (!isSeparated && !isCamel) return undefined;
   }
   const key = text.slice(keyStart, anchorEnd);
-  if (NOT_A_PORT_NAME.test(key)) return undefined;
+  if (NOT_A_PORT_NAME.test(key) || isPortSetting(key)) return undefined;
   const isFlag = text.startsWith("--", keyStart) && key === "--port";
   let position = anchorEnd;
   const closing = text.charCodeAt(position);

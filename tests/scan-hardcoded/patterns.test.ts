@@ -384,6 +384,38 @@ describe("files and compose", () => {
     );
   });
 
+  test("a second port beside the registered one is unknown, not a mismatch that would repeat the first", () => {
+    const literal = [
+      "services:",
+      "  rabbitmq:",
+      "    ports:",
+      '      - "5672:5672"',
+      '      - "15672:15672"',
+    ].join("\n");
+    const drift = matchComposeDrift(literal, index);
+    expect(spotsOf(literal, drift)).toEqual([["compose-port-unknown", 15672, "15672"]]);
+    expect(drift[0]?.message).toBe(
+      'service rabbitmq publishes 15672 ("15672:15672") besides its registered port 5672, and the registry does not know it; register it as a service of its own (npm run ports:new)',
+    );
+    expect(drift[0]?.replacement).toBeUndefined();
+    const variables = [
+      "services:",
+      "  rabbitmq:",
+      "    ports:",
+      '      - "${RABBITMQ_PORT}:5672"',
+      '      - "${RABBITMQ_MGMT_PORT:-15672}:15672"',
+      '      - "${REDIS_PORT}:6379"',
+    ].join("\n");
+    expect(spotsOf(variables, matchComposeDrift(variables, index))).toEqual([
+      ["compose-port-unknown", 15672, "15672"],
+    ]);
+    // Without the registered port among them, a different port is still a mismatch.
+    const moved = ["services:", "  rabbitmq:", "    ports:", '      - "15672:15672"'].join("\n");
+    expect(spotsOf(moved, matchComposeDrift(moved, index))).toEqual([
+      ["compose-port-mismatch", 15672, "15672"],
+    ]);
+  });
+
   test("anchored lists and flow lists over several lines are read for patterns too", () => {
     const text = [
       "services:",
@@ -405,7 +437,8 @@ describe("files and compose", () => {
     ]);
     const drift = matchComposeDrift(text, index);
     expect(spotsOf(text, drift)).toEqual([
-      ["compose-port-mismatch", 9000, "9000"],
+      // tp-capital-api publishes its registered 3401 too: 9000 is a second, unknown port.
+      ["compose-port-unknown", 9000, "9000"],
       ["compose-port-mismatch", 3400, "*wsports"],
     ]);
   });
@@ -438,6 +471,23 @@ describe("patterns of everyday files", () => {
     ["yaml", "ports:\n  - 8080:80\nrelease:\n  published: 2024-01-05\n", [["published-port", 8080]]],
     ["yaml", "post:\n  published: 2024-01-05\n", []],
     ["shell", "ssh -p 2222 host\nmysql -p3306 db\n", []],
+    // Settings about ports are not ports; ports with a qualifier after PORT are.
+    ["code", "const t = process.env.PORT_TIMEOUT_MS || 5000;\n", []],
+    ["code", "const d = Number(process.env.REDIS_PORT_RETRY_DELAY ?? 3000);\n", []],
+    ["code", 'const i = process.env["HEALTH_PORT_CHECK_INTERVAL"] || 10000;\n', []],
+    ["shell", "sleep ${PORT_WAIT_SECONDS:-3000}\ncurl -m ${HEALTH_PORT_TIMEOUT:-2000} x\n", []],
+    ["code", "const healthPortCheckInterval = 5000;\nconst portTimeoutMs = 3000;\n", []],
+    [
+      "env",
+      "PORT_HTTP=4010\nPORT_GRPC=4007\nAPI_PORT_ADMIN=4011\n",
+      [
+        ["port-assignment", 4010],
+        ["port-assignment", 4007],
+        ["port-assignment", 4011],
+      ],
+    ],
+    ["code", "const ports = { PORT_HTTP: 4012 };\n", [["port-assignment", 4012]]],
+    ["dockerfile", "ENV PORT_HTTP 4013\n", [["port-assignment", 4013]]],
     // Keys that end in port without being port names, next to ones that are.
     ["yaml", "report: 8080\nsupport: 8081\nREPORT: 8082\nAPIPort: 8083\n", []],
     [
@@ -458,7 +508,7 @@ describe("patterns of everyday files", () => {
 describe("anchors", () => {
   /** The specification: one combined pattern, scanned left to right. */
   const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
@@ -474,6 +524,8 @@ describe("anchors", () => {
     "Port",
     "PORT",
     "API_",
+    "_HTTP",
+    "_",
     "im",
     "RE",
     "http",
@@ -554,6 +606,57 @@ describe("advice", () => {
         "${TELEGRAM_TIMESCALE_URL}",
         "DB_PORT=5434 hardcodes the container port of telegram-timescale, which only its own network reaches (the host uses ${TELEGRAM_TIMESCALE_PORT}); to reach it use ${TELEGRAM_TIMESCALE_URL}, or, where it is that container's own listen port, keep it with a ports:allow <reason> marker",
       ],
+    ]);
+  });
+
+  test("host.docker.internal on a native service keeps the host and takes the port variable (its URL says localhost)", async () => {
+    // documentation-api-legacy, no longer deprecated: a native service like any other.
+    const source = (await Bun.file(REGISTRY).text()).replace(
+      "    deprecated: true\n    replacement: documentation-api\n",
+      "",
+    );
+    const native = createPortIndex(parseRegistry(source, "registry.yaml").registry);
+    const advise = (text: string, fileKind: FileKind) =>
+      scanSource({ file: "x", text, fileKind, index: native, minPort: DEFAULT_MIN_PORT }).findings.map(
+        (finding) => [finding.rule, finding.service ?? null, finding.replacement ?? null, finding.message],
+      );
+    const findings = (text: string, fileKind: FileKind) =>
+      advise(text, fileKind).map(([rule, service, replacement]) => [rule, service, replacement]);
+    expect(findings('const a = "http://host.docker.internal:3403/search";\n', "code")).toEqual([
+      [
+        "docker-host-port",
+        "documentation-api-legacy",
+        "host.docker.internal:${process.env.DOCUMENTATION_API_LEGACY_PORT}",
+      ],
+    ]);
+    expect(findings("LEGACY_URL=http://host.docker.internal:3403\n", "env")).toEqual([
+      [
+        "docker-host-port",
+        "documentation-api-legacy",
+        "host.docker.internal:${DOCUMENTATION_API_LEGACY_PORT}",
+      ],
+    ]);
+    expect(advise('const a = "http://host.docker.internal:3403";\n', "code")[0]?.[3]).toBe(
+      "host.docker.internal:3403 hardcodes the port of documentation-api-legacy, which runs on the host; keep host.docker.internal and take the port from .env.shared: host.docker.internal:${process.env.DOCUMENTATION_API_LEGACY_PORT} (its URL variable says localhost, which inside a container is the container itself)",
+    );
+    // A container reached through the host is better reached on its network, by its URL.
+    expect(findings('const b = "http://host.docker.internal:4010";\n', "code")).toEqual([
+      ["docker-host-port", "telegram-gateway-api", "process.env.TELEGRAM_GATEWAY_API_URL"],
+    ]);
+  });
+
+  test("a service with exposure: internal is never offered the host's localhost and port", async () => {
+    const source = (await Bun.file(REGISTRY).text()).replace(
+      "    image: redis:7.4-alpine\n\n  # Databases",
+      "    image: redis:7.4-alpine\n    exposure: internal\n\n  # Databases",
+    );
+    const internal = createPortIndex(parseRegistry(source, "registry.yaml").registry);
+    const messages = (text: string, fileKind: FileKind) =>
+      scanSource({ file: "x", text, fileKind, index: internal, minPort: DEFAULT_MIN_PORT }).findings.map(
+        (finding) => finding.message,
+      );
+    expect(messages('const r = "redis://localhost:4079";\n', "code")).toEqual([
+      "localhost:4079 hardcodes the port of telegram-redis-master; use process.env.TELEGRAM_REDIS_MASTER_URL instead (telegram-redis-master is not published, so nothing on the host reaches it)",
     ]);
   });
 
