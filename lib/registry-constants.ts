@@ -13,6 +13,10 @@ export const RANGE_PATTERN = /^(\d{1,5})-(\d{1,5})$/;
 export const DURATION_PATTERN = /^\d{1,4}(?:ms|s|m)$/;
 /** A single line of printable text: no control characters at all. */
 export const SINGLE_LINE_PATTERN = /^[^\p{Cc}\u2028\u2029]*$/u;
+/** Free text (owner, description, notes) is never blank and never starts or ends with whitespace. */
+export const PADDED_TEXT_PATTERN = /^\s|\s$/;
+/** The two in one pattern, for the generated JSON Schema (valibot gives each its own message). */
+export const FREE_TEXT_JSON_PATTERN = "^(?!\\s)(?!.*\\s$)[^\\p{Cc}\\u2028\\u2029]*$";
 
 export const PORT_MIN = 1024;
 export const PORT_MAX = 65535;

@@ -26,6 +26,7 @@ import {
 } from "./derive.ts";
 import { RULES } from "./diagnostics.ts";
 import { skipOptimizingCompiler } from "./jit.ts";
+import { FREE_TEXT_JSON_PATTERN } from "./registry-constants.ts";
 import {
   type EnvValue,
   KNOWN_KEYS,
@@ -610,7 +611,8 @@ function addRuleChecks(schema: Record<string, unknown>): void {
     schemaNode(service, "build", "properties", key).pattern = CONTAINED_PATH;
   }
   // Free text is bounded in characters (code points) by the schema's own checks, which JSON
-  // Schema's minLength and maxLength count the same way.
+  // Schema's minLength and maxLength count the same way; its checks that it is neither blank nor
+  // padded join the single-line pattern.
   const texts: [Record<string, unknown>, { min: number; max: number }][] = [
     [schemaNode(service, "owner"), LIMITS.owner],
     [schemaNode(service, "description"), LIMITS.description],
@@ -620,7 +622,9 @@ function addRuleChecks(schema: Record<string, unknown>): void {
       LIMITS.networkDescription,
     ],
   ];
-  for (const [node, bounds] of texts) Object.assign(node, { minLength: bounds.min, maxLength: bounds.max });
+  for (const [node, bounds] of texts) {
+    Object.assign(node, { minLength: bounds.min, maxLength: bounds.max, pattern: FREE_TEXT_JSON_PATTERN });
+  }
 }
 
 /** The object at `path` in the generated schema (its shape is ours: a missing step is a bug). */

@@ -26,6 +26,7 @@ import {
   NAME_PATTERN,
   NETWORK_DRIVERS,
   NETWORK_NAME_PATTERN,
+  PADDED_TEXT_PATTERN,
   PORT_MAX,
   PORT_MIN,
   PROTOCOLS,
@@ -68,7 +69,12 @@ function isMatch(value: unknown, pattern: RegExp): boolean {
 function isSingleLine(value: unknown, bounds: { min: number; max: number }): boolean {
   if (typeof value !== "string") return false;
   const count = characterCount(value);
-  return count >= bounds.min && count <= bounds.max && SINGLE_LINE_PATTERN.test(value);
+  return (
+    count >= bounds.min &&
+    count <= bounds.max &&
+    SINGLE_LINE_PATTERN.test(value) &&
+    !PADDED_TEXT_PATTERN.test(value)
+  );
 }
 
 function isOneOf(value: unknown, choices: readonly string[]): boolean {

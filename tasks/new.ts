@@ -248,13 +248,15 @@ async function askOwner(context: Context, flag: string | undefined): Promise<str
     );
     if (picked !== OTHER) return picked;
   }
-  return cancelable(context.terminal, "--owner", () =>
+  // Typed text is trimmed: the registry refuses free text that starts or ends with a space.
+  const typed = await cancelable(context.terminal, "--owner", () =>
     clack.text({
       message: "Owning team",
       placeholder: "Platform Team",
-      validate: (value) => checkField("owner", value ?? ""),
+      validate: (value) => checkField("owner", (value ?? "").trim()),
     }),
   );
+  return typed.trim();
 }
 
 async function askDescription(context: Context, flag: string | undefined): Promise<string> {
@@ -262,13 +264,14 @@ async function askDescription(context: Context, flag: string | undefined): Promi
     requireValid("--description", flag, checkField("description", flag));
     return flag;
   }
-  return cancelable(context.terminal, "--description", () =>
+  const typed = await cancelable(context.terminal, "--description", () =>
     clack.text({
       message: "Description (10-200 characters)",
       placeholder: "What it does, for the docs page",
-      validate: (value) => checkField("description", value ?? ""),
+      validate: (value) => checkField("description", (value ?? "").trim()),
     }),
   );
+  return typed.trim();
 }
 
 async function askContainer(context: Context, flag: boolean | undefined): Promise<boolean> {

@@ -10,7 +10,8 @@ const HOSTILE = [..."abcXYZ 019.,:;-_/\\'\"`$(){}[]<>|&*!?#%@=+~^", "é", "ß", 
 const text = (min: number, max: number) =>
   fc
     .string({ unit: fc.constantFrom(...HOSTILE), minLength: min, maxLength: max })
-    .filter((value) => value.trim().length >= min && value.length >= min);
+    // Valid free text is neither blank nor padded with whitespace.
+    .filter((value) => value.trim() === value && value.length >= min);
 
 const nameArb = fc
   .stringMatching(/^[a-z][a-z0-9]{0,5}(?:-[a-z0-9]{1,3})?$/)

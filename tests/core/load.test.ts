@@ -316,3 +316,21 @@ describe("lengths in characters", () => {
     expect(diagnosticsOf(described("🚀".repeat(201))).map((found) => found.rule)).toEqual(["schema-value"]);
   });
 });
+
+describe("free text is neither blank nor padded", () => {
+  test("a blank owner or a padded description is a schema error with its own message; inner spaces are fine", () => {
+    const withOwner = (owner: string) => HEAD + service("a", 4000).replace(/owner: .*/, `owner: "${owner}"`);
+    const withDescription = (description: string) =>
+      HEAD + service("a", 4000).replace(/description: .*/, `description: "${description}"`);
+    expect(diagnosticsOf(withOwner("Team  A"))).toEqual([]);
+    expect(diagnosticsOf(withOwner("   ")).map((found) => found.message)).toEqual([
+      'a: services[0].owner must not be blank, got "   "',
+    ]);
+    expect(diagnosticsOf(withOwner("Orders Team   ")).map((found) => found.message)).toEqual([
+      'a: services[0].owner must not start or end with a space, got "Orders Team   "',
+    ]);
+    expect(diagnosticsOf(withDescription("\u00a0Serves the a endpoints")).map((found) => found.rule)).toEqual(
+      ["schema-value"],
+    );
+  });
+});

@@ -249,6 +249,12 @@ describe("ports:new with flags (no terminal)", () => {
         'new: --name "docker" docker derives DOCKER_HOST, which docker-compose reads from .env.shared and the docker CLI from the environment; rename the service (for example docker-engine)',
       ],
       ["--description", "short", 'new: --description "short" must be at least 10 characters'],
+      ["--owner", "  ", 'new: --owner "  " must not be blank'],
+      [
+        "--description",
+        "Order intake API   ",
+        'new: --description "Order intake API   " must not start or end with a space',
+      ],
       ["--port", "21500", 'new: --port "21500" must lie within web 21100-21199'],
       ["--port", "21102", 'new: --port "21102" 21102 is already registered to shop-api'],
       [
