@@ -34,6 +34,8 @@ export function suggestPort(
   const label = `${stack} ${rangeText}`;
   if (!range) return { stack, range: rangeText, explanation: `stack ${stack} has no valid range` };
   const registered = new Set(registry.services.map((service) => service.port));
+  const gateway = gatewayPortOf(registry);
+  if (gateway !== undefined) registered.add(gateway);
   const busy: string[] = [];
   let ephemeral = 0;
   let taken = 0;
@@ -74,6 +76,7 @@ export function checkPortChoice(
   stack: string,
   port: number,
   listeners: readonly Listener[],
+  options: { allowInUse?: boolean } = {},
 ): string | undefined {
   const parsed = v.safeParse(serviceSchema.entries.port, port, { abortPipeEarly: true });
   if (!parsed.success) return parsed.issues[0]?.message;
@@ -82,13 +85,29 @@ export function checkPortChoice(
   if (range && (port < range.min || port > range.max)) return `must lie within ${stack} ${rangeText}`;
   const owner = registry.services.find((service) => service.port === port);
   if (owner) return `${port} is already registered to ${owner.name}`;
-  if (isEphemeralPort(port)) {
+  if (port === gatewayPortOf(registry))
+    return `${port} is the gateway's port (gatewayUrl ${registry.gatewayUrl})`;
+  // A team that turned the ephemeral-range rule off has decided those ports are fine.
+  if (isEphemeralPort(port) && registry.rules?.["port-ephemeral"] !== "off") {
     return `${port} is in the Linux ephemeral range ${LINUX_EPHEMERAL.min}-${LINUX_EPHEMERAL.max}; outgoing connections may take it`;
   }
   const holder = findHolder(listeners, port);
-  if (holder)
-    return `${port} is in use by ${describeOwner(holder)} (${holder.transport}${holder.family === 6 ? "6" : ""})`;
+  if (holder && !options.allowInUse) {
+    const transport = `${holder.transport}${holder.family === 6 ? "6" : ""}`;
+    return `${port} is in use by ${describeOwner(holder)} (${transport}); if that is the service itself, already running, add --allow-in-use`;
+  }
   return undefined;
+}
+
+/** The port of `gatewayUrl`, which no new service should take (unless it is the gateway itself). */
+function gatewayPortOf(registry: Registry): number | undefined {
+  if (!registry.gatewayUrl) return undefined;
+  try {
+    const url = new URL(registry.gatewayUrl);
+    return url.port === "" ? undefined : Number(url.port);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses `--port`: "auto" (or nothing) means the suggestion; anything else must be a decimal integer. */

@@ -58,6 +58,7 @@ Options:
   --name NAME              service name (lowercase kebab-case, unique)
   --stack STACK            stack whose range the port comes from
   --port auto|N            port; auto (the default) takes the suggested one
+  --allow-in-use           accept a --port a process listens on (the service itself, already running)
   --protocol PROTOCOL      ${PROTOCOLS.join(", ")}
   --owner TEXT             owning team
   --description TEXT       10-200 characters
@@ -91,6 +92,8 @@ export type NewFlags = {
   dependsOn?: string[];
   healthEndpoint?: string;
   healthExpected?: string;
+  /** Accept a port a process already listens on: registering a service that already runs. */
+  allowInUse?: boolean;
 };
 
 export type NewOptions = {
@@ -142,6 +145,7 @@ function requireValid(flag: string, value: string, problem: string | undefined):
 
 type Context = {
   registry: Registry;
+  allowInUse: boolean;
   terminal: PromptTerminal;
   listeners: () => Listener[];
   log: (line: string) => void;
@@ -191,7 +195,9 @@ async function askPort(
     const parsed = parsePortText(text);
     if (parsed === undefined) return `"${text}" is not a port number`;
     if (parsed === "auto") return suggestion.port === undefined ? suggestion.explanation : undefined;
-    return checkPortChoice(context.registry, stack, parsed, context.listeners());
+    return checkPortChoice(context.registry, stack, parsed, context.listeners(), {
+      allowInUse: context.allowInUse,
+    });
   };
   const resolvePort = (text: string): number => {
     const parsed = parsePortText(text);
@@ -446,7 +452,7 @@ function findNewWarnings(before: readonly Diagnostic[], after: readonly Diagnost
 function describeNextSteps(entry: NewEntry, registryFile: string): string[] {
   const env = deriveEnvNames(entry);
   const steps = [
-    `review the change: git diff ${registryFile} ${OUTPUT_PATHS.env}`,
+    `review the change: git diff (${registryFile} and the files sync updated)`,
     `read ${env.port} / ${env.url} from ${OUTPUT_PATHS.env} instead of writing ${entry.port} anywhere`,
   ];
   if (isContainer(entry)) {
@@ -493,6 +499,7 @@ export async function run(options: NewOptions): Promise<NewResult> {
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const context: Context = {
     registry,
+    allowInUse: options.flags.allowInUse === true,
     terminal,
     listeners: options.readListeners ?? (() => readListeners()),
     log,
@@ -650,6 +657,7 @@ async function main(argv: string[]): Promise<number> {
     "depends-on": { type: "string", multiple: true },
     "health-endpoint": { type: "string" },
     "health-expected": { type: "string" },
+    "allow-in-use": { type: "boolean" },
     yes: { type: "boolean", short: "y" },
     "dry-run": { type: "boolean" },
     registry: { type: "string" },
@@ -684,6 +692,7 @@ async function main(argv: string[]): Promise<number> {
       dependsOn: splitList(values["depends-on"]),
       healthEndpoint: values["health-endpoint"],
       healthExpected: values["health-expected"],
+      allowInUse: values["allow-in-use"],
     },
   });
   const code = exitCodeOf(result);

@@ -79,7 +79,29 @@ describe("checkPortChoice", () => {
     expect(checkPortChoice(shop, "web", 21102, [])).toBe("21102 is already registered to shop-api");
     expect(
       checkPortChoice(shop, "web", 21150, [listener(21150, { family: 6, pid: 3, command: "python3" })]),
-    ).toBe("21150 is in use by pid 3 (python3) (tcp6)");
+    ).toBe(
+      "21150 is in use by pid 3 (python3) (tcp6); if that is the service itself, already running, add --allow-in-use",
+    );
+    expect(
+      checkPortChoice(shop, "web", 21150, [listener(21150, { pid: 3, command: "python3" })], {
+        allowInUse: true,
+      }),
+    ).toBeUndefined();
+  });
+
+  test("the gateway's port is never handed out; the ephemeral range only while its rule is on", () => {
+    const gated: Registry = { ...shop, gatewayUrl: "http://localhost:21104" };
+    expect(checkPortChoice(gated, "web", 21104, [])).toBe(
+      "21104 is the gateway's port (gatewayUrl http://localhost:21104)",
+    );
+    const wide: Registry = { ...shop, ranges: { ...shop.ranges, web: "21100-21104" } };
+    const gatedWide: Registry = { ...wide, gatewayUrl: "http://localhost:21100" };
+    expect(suggestPort(gatedWide, "web", []).port).not.toBe(21100);
+    const high: Registry = { ...shop, ranges: { ...shop.ranges, high: "40000-40009" } };
+    expect(checkPortChoice(high, "high", 40001, [])).toContain("ephemeral range");
+    expect(
+      checkPortChoice({ ...high, rules: { "port-ephemeral": "off" } }, "high", 40001, []),
+    ).toBeUndefined();
   });
 });
 

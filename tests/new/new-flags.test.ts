@@ -89,7 +89,7 @@ describe("ports:new with flags (no terminal)", () => {
         "sync: 7 of 7 generated files updated",
         "",
         "Next steps:",
-        "  1. review the change: git diff config/ports/registry.yaml .env.shared",
+        "  1. review the change: git diff (config/ports/registry.yaml and the files sync updated)",
         "  2. read SHOP_CART_PORT / SHOP_CART_URL from .env.shared instead of writing 21101 anywhere",
         "  3. start it: docker compose --env-file .env.shared -f tools/compose/docker-compose.web.yml up -d shop-cart (fill in image or build first)",
         "  4. check this machine: npm run ports:doctor",
@@ -216,10 +216,14 @@ describe("ports:new with flags (no terminal)", () => {
     const result = await runNew([...flags, "--yes"], root);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
-      `new: --port "${busy.port}" ${busy.port} is in use by pid ${process.pid} (${ownCommand()}) (tcp)\n`,
+      `new: --port "${busy.port}" ${busy.port} is in use by pid ${process.pid} (${ownCommand()}) (tcp); if that is the service itself, already running, add --allow-in-use\n`,
     );
     expect(result.exitCode).toBe(2);
     expect(await readRegistry(root)).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
+    // Registering the service that already listens there is what --allow-in-use is for.
+    const adopted = await runNew([...flags, "--allow-in-use", "--yes"], root);
+    expect(adopted.exitCode).toBe(0);
+    expect(await readRegistry(root)).toContain(`port: ${busy.port}`);
   });
 
   test("without a terminal, missing answers are one usage error naming every flag, and nothing hangs", async () => {
