@@ -207,7 +207,9 @@ export function inspectOccupancy(registry: Registry, listeners: readonly Listene
       holders,
     });
     const outsiders = holders.filter((holder) => holder.pid !== undefined && !holder.isContainerProcess);
-    if (isContainerService && outsiders.length > 0) {
+    // An internal container publishes nothing: a host process on that number takes nothing from it.
+    const isPublished = service.exposure !== "internal";
+    if (isContainerService && isPublished && outsiders.length > 0) {
       containerPortsTaken.push({ service: service.name, port: service.port, holders: outsiders });
     }
   }

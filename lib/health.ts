@@ -63,6 +63,10 @@ export function planHealthTargets(registry: Registry, options: PlanOptions = {})
   const services = stacks
     .filter((stack) => options.stack === undefined || stack === options.stack)
     .flatMap((stack) => servicesOfStack(registry, stack));
+  // As the generated health script says: a filter that matches nothing checks nothing, an error.
+  if (options.stack !== undefined && services.length === 0) {
+    throw new UsageError(`--stack: no service matches stack "${options.stack}"`);
+  }
   const wanted = options.services ?? [];
   for (const name of wanted) {
     if (!services.some((service) => service.name === name)) {

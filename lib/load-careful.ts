@@ -282,6 +282,10 @@ function describeReceived(input: unknown): string {
     return `"${escapeControls(input.length > 40 ? `${input.slice(0, 40)}…` : input)}"`;
   }
   if (typeof input === "number" && Number.isNaN(input)) return "a malformed number";
+  // 99999999999999999999 would print as 100000000000000000000: name it instead of misquoting it.
+  if (typeof input === "number" && Number.isInteger(input) && !Number.isSafeInteger(input)) {
+    return "a number too large to read exactly";
+  }
   return String(input);
 }
 

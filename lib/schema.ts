@@ -206,7 +206,7 @@ function nameSchemaForNetwork() {
   return v.pipe(
     v.string(),
     v.maxLength(LIMITS.name, `must be at most ${LIMITS.name} characters`),
-    v.regex(NETWORK_NAME_PATTERN, "must be lowercase: a-z, 0-9, '_' and '-'"),
+    v.regex(NETWORK_NAME_PATTERN, "must start with a letter and use only a-z, 0-9, '_' and single hyphens"),
   );
 }
 

@@ -6,7 +6,7 @@ import { relative, resolve } from "node:path";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
 import { formatDiagnostic } from "../lib/diagnostics.ts";
-import { UsageError } from "../lib/errors.ts";
+import { ConfigError, UsageError } from "../lib/errors.ts";
 import {
   checkHealth,
   DEFAULT_TIMEOUT_MS,
@@ -86,12 +86,20 @@ export async function run(options: HealthOptions): Promise<HealthReport> {
     };
   }
   const env = envPath === undefined ? undefined : await readEnvFile(envPath, envFile ?? envPath);
-  const targets = planHealthTargets(validation.registry, {
-    stack: options.stack,
-    services: options.services,
-    host: options.host,
-    env,
-  });
+  let targets: ReturnType<typeof planHealthTargets>;
+  try {
+    targets = planHealthTargets(validation.registry, {
+      stack: options.stack,
+      services: options.services,
+      host: options.host,
+      env,
+    });
+  } catch (error) {
+    // A bad value in the env file names the file.
+    if (error instanceof ConfigError && envFile !== undefined)
+      throw new ConfigError(`${envFile}: ${error.message}`);
+    throw error;
+  }
   const results = await checkHealth(targets, { timeoutMs });
   const summary = summarizeHealth(results);
   return {

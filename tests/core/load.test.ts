@@ -334,3 +334,12 @@ describe("free text is neither blank nor padded", () => {
     );
   });
 });
+
+describe("numbers too large to read exactly", () => {
+  test("are named as such, never shown as another number", () => {
+    const source = HEAD + service("a", 4000).replace("port: 4000", "port: 99999999999999999999");
+    expect(diagnosticsOf(source).map((found) => found.message)).toEqual([
+      "a: services[0].port must be between 1024 and 65535, got a number too large to read exactly",
+    ]);
+  });
+});

@@ -139,6 +139,19 @@ describe("inspectOccupancy", () => {
     });
   });
 
+  test("a host process on the port of an internal container takes nothing from it: that port is never published", () => {
+    if (!registry) throw new Error("the lab fixture must be valid");
+    const internal = {
+      ...registry,
+      services: registry.services.map((service) =>
+        service.name === "lab-cache" ? { ...service, exposure: "internal" as const } : service,
+      ),
+    };
+    const holder = listener(21710, { pid: 8, command: "python3" });
+    expect(inspectOccupancy(registry, [holder]).containerPortsTaken).toHaveLength(1);
+    expect(inspectOccupancy(internal, [holder]).containerPortsTaken).toEqual([]);
+  });
+
   test("a UDP socket does not hold a TCP service's port; ports outside every range are ignored", () => {
     const occupancy = inspectOccupancy(registry, [
       listener(21710, { transport: "udp", pid: 9, command: "dnsmasq" }),

@@ -89,6 +89,11 @@ describe("planHealthTargets", () => {
     expect(() => planHealthTargets(registry, { env: { WEB_OK_PORT: "70000" } })).toThrow(
       new ConfigError('WEB_OK_PORT="70000" in the env file is not a port number'),
     );
+    // A stack with a range but no services: nothing to check is an error, as in the health script.
+    const withEmpty = { ...registry, ranges: { ...registry.ranges, spare: "29000-29099" } };
+    expect(() => planHealthTargets(withEmpty, { stack: "spare" })).toThrow(
+      new UsageError('--stack: no service matches stack "spare"'),
+    );
   });
 });
 

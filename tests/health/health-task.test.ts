@@ -212,7 +212,7 @@ describe("tasks/health.ts", () => {
     const result = await runHealth(["--registry", FIXTURE, "--env-file", bad, "--service", "web-ok"]);
     expect(result).toEqual({
       stdout: "",
-      stderr: 'health: WEB_OK_PORT="eighty" in the env file is not a port number\n',
+      stderr: `health: ${bad}: WEB_OK_PORT="eighty" in the env file is not a port number\n`,
       exitCode: 2,
     });
   });

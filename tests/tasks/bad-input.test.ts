@@ -53,7 +53,7 @@ const CASES: Case[] = [
       `13:12 error schema-value a'b: services[0].owner must be a single line without control characters, got "Team\\nNewline"`,
       `14:18 error schema-value a'b: services[0].description must be a single line without control characters, got "Line one\\u2028line two of the description"`,
       `15:12 error schema-value a'b: services[0].notes must be a single line without control characters, got "NUL \\u0000 inside"`,
-      `17:14 error schema-value a'b: services[0].network must be lowercase: a-z, 0-9, '_' and '-', got "back end"`,
+      `17:14 error schema-value a'b: services[0].network must start with a letter and use only a-z, 0-9, '_' and single hyphens, got "back end"`,
       `18:12 error schema-value a'b: services[0].image must be an image reference such as redis:7, got "nginx:1 $(id)"`,
       '19:18 error schema-value a\'b: services[0].gatewayPath must be a URL path such as /api/telegram, got "/api/`id`"',
       `22:17 error schema-value a'b: services[0].healthcheck.endpoint must be a URL path starting with '/' using only RFC 3986 characters (no spaces or quotes), got "/health'; curl evil"`,
