@@ -109,10 +109,11 @@ export function findMarkers(text: string): Marker[] {
     for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + marker.length)) {
       // `ports:allowlist` is another word, not the marker.
       if (isMarkerWordCode(text.charCodeAt(at + marker.length))) continue;
-      let lineEnd = text.indexOf("\n", at);
-      if (lineEnd < 0) lineEnd = text.length;
-      const reason = text
-        .slice(at + marker.length, Math.min(lineEnd, at + marker.length + 300))
+      // The reason is the rest of the line, at most 300 characters: look no further for its end
+      // (a long line full of markers would otherwise be searched to its end once per marker).
+      const window = text.slice(at + marker.length, at + marker.length + 300);
+      const newline = window.indexOf("\n");
+      const reason = (newline < 0 ? window : window.slice(0, newline))
         .replace(/\*\/|-->|\r/g, " ")
         .replace(/^[\s:=-]+/, "")
         .trim();

@@ -94,6 +94,7 @@ const SHELL_EXTENSIONS = new Set(["sh", "bash", "zsh"]);
 export function classifyPath(path: string): FileKind | undefined {
   const slash = path.lastIndexOf("/");
   const base = path.slice(slash + 1);
+  if (base === ".envrc") return "shell"; // direnv: shell that exports variables
   if (base === ".env" || base.startsWith(".env.") || base.endsWith(".env")) return "env";
   if (base.startsWith("Dockerfile") || base.endsWith(".Dockerfile") || base.endsWith(".dockerfile"))
     return "dockerfile";
@@ -134,9 +135,11 @@ export function isGeneratedSource(text: string): boolean {
  * drop those here, where one native pass is cheap, instead of one call each to the key reader.
  */
 const KEY_ANCHORS =
-  /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
+  /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'],[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
 const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
 const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))/g;
+/** `.listen(NNNN` in code: `app.listen(NNNN)`, `server.listen(NNNN, "0.0.0.0")`. */
+const LISTEN_ANCHORS = /\.listen\((?=[ \t]{0,16}\d)/g;
 /** `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` anywhere: a default that is still a hardcoded port. */
 const DEFAULT_ANCHORS = /\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
 const COLON_DIGIT = /:\d/g;
@@ -153,14 +156,16 @@ export type Anchor = { start: number; anchor: string };
 
 /**
  * The anchors of `text`. `${X_PORT:-NNNN}` defaults are shell and Compose syntax, looked for only
- * where `withDefaults` (in code, `${port-1}` is a template literal's subtraction).
+ * where `withDefaults` (in code, `${port-1}` is a template literal's subtraction); `.listen(NNNN`
+ * only where `withListen` (code).
  */
-export function collectAnchors(text: string, withDefaults = true): Anchor[] {
+export function collectAnchors(text: string, withDefaults = true, withListen = false): Anchor[] {
   const anchors: Anchor[] = [];
   addPatternAnchors(KEY_ANCHORS, text, anchors);
   addPatternAnchors(ENV_ANCHORS, text, anchors);
   addPatternAnchors(PUBLISH_ANCHORS, text, anchors);
   if (withDefaults) addPatternAnchors(DEFAULT_ANCHORS, text, anchors);
+  if (withListen) addPatternAnchors(LISTEN_ANCHORS, text, anchors);
   addHostAnchors(text, anchors);
   return anchors.length > 1 ? anchors.sort(byStart) : anchors;
 }
@@ -461,7 +466,8 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   }
   const key = text.slice(keyStart, anchorEnd);
   if (NOT_A_PORT_NAME.test(key) || isPortSetting(key)) return undefined;
-  const isFlag = text.startsWith("--", keyStart) && key === "--port";
+  // `--port`, `--http-port`, `--metrics-port`: a flag whose value follows.
+  const isFlag = text.startsWith("--", keyStart) && /^--(?:[a-z0-9]+-)*port$/.test(key);
   let position = anchorEnd;
   const closing = text.charCodeAt(position);
   if (closing === 34 || closing === 39 || closing === 93) position++;
@@ -474,6 +480,8 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   } else if (operator === 58) {
     if (text.charCodeAt(position + 1) === 58) return undefined; // ::
     position++;
+  } else if (isFlag && operator === 44 && (closing === 34 || closing === 39)) {
+    position++; // an exec-form list: ["--port", "NNNN"]
   } else if (isFlag && position > anchorEnd) {
     // --port NNNN
   } else if (!isDockerfileEnvKey(text, keyStart, position)) {
@@ -772,6 +780,20 @@ function publishedMatch(
   };
 }
 
+/** `.listen(NNNN`: the port a server listens on, written into the code. */
+function matchListen(text: string, start: number, anchor: string): RawMatch | undefined {
+  const digitsAt = skipBlanks(text, start + anchor.length);
+  const read = readPort(text, digitsAt);
+  if (!read) return undefined;
+  return {
+    offset: digitsAt,
+    length: read.length,
+    kind: "port-assignment",
+    port: read.port,
+    text: `.listen(${read.port})`,
+  };
+}
+
 /** Every pattern match in `text`, in offset order, at most one per port position. */
 export function matchPatterns(text: string, fileKind: FileKind, minPort: number): RawMatch[] {
   const matches: RawMatch[] = [];
@@ -784,10 +806,13 @@ export function matchPatterns(text: string, fileKind: FileKind, minPort: number)
       matches.push(match);
     }
   }
-  for (const { start, anchor } of collectAnchors(text, fileKind !== "code" && fileKind !== "json")) {
+  const anchors = collectAnchors(text, fileKind !== "code" && fileKind !== "json", fileKind === "code");
+  for (const { start, anchor } of anchors) {
     const first = anchor.charCodeAt(0);
     let match: RawMatch | undefined;
-    if (first === 101)
+    if (first === 46)
+      match = matchListen(text, start, anchor); // .
+    else if (first === 101)
       match = matchEnvReference(text, start); // e
     else if (first === 112 || first === 80)
       match = matchPortKey(text, start, anchor); // p P
@@ -817,6 +842,7 @@ skipOptimizingCompiler(
   matchHost,
   matchEnvReference,
   matchPortKey,
+  matchListen,
   matchPublishFlag,
   locateComposePorts,
   readPort,

@@ -42,8 +42,9 @@ export type Format = (typeof FORMATS)[number];
 export const HELP = `Usage: bun tasks/scan-hardcoded.ts [options] [PATH...]
 
 Finds hardcoded ports (localhost:NNNN, 127.0.0.1, 0.0.0.0, [::1], host.docker.internal, compose
-ports, PORT=NNNN, env fallbacks) in js/ts/jsx/tsx/mjs/cjs, yml/yaml, sh, json, .env* and Dockerfile*,
-names the registered service that owns each port and the .env.shared variable to use instead.
+ports, PORT=NNNN, --port NNNN, .listen(NNNN), env fallbacks) in js/ts/jsx/tsx/mjs/cjs/mts/cts,
+yml/yaml, sh/bash/zsh, json/jsonc, .env*, *.env, .envrc and Dockerfile*, names the registered
+service that owns each port and the .env.shared variable to use instead.
 
 Files: the tracked files in a git repository (so .gitignore holds), a walk of the tree elsewhere,
 only PATHs when given, or the staged content with --staged. Skipped: files that ports:sync

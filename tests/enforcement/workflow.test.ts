@@ -166,6 +166,7 @@ describe("lefthook.yml", () => {
       ".env",
       "apps/api/.env.local",
       "deploy/prod.env",
+      ".envrc",
       "Dockerfile",
       "services/api/Dockerfile.dev",
       "README.md",

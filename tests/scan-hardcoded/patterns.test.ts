@@ -20,7 +20,7 @@ import {
   readPublished,
 } from "../../lib/scan.ts";
 import { matchComposeDrift, matchComposeDriftPrecisely } from "../../lib/scan-compose.ts";
-import { scanSource } from "../../lib/scan-findings.ts";
+import { findMarkers, scanSource } from "../../lib/scan-findings.ts";
 import { createPortIndex, DEFAULT_MIN_PORT } from "../../lib/scan-index.ts";
 import { createTempRoot, REGISTRY, removeTempRoots, runScan } from "./support.ts";
 
@@ -192,6 +192,28 @@ describe("adversarial lines", () => {
     expect(full).toBeLessThan(2000);
   });
 
+  test("a 1 MB single line full of markers or port-name segments stays linear too", () => {
+    const timeOf = (build: (bytes: number) => string, run: (text: string) => unknown) => {
+      const measure = (text: string) => {
+        let best = Number.POSITIVE_INFINITY;
+        for (let round = 0; round < 3; round++) {
+          const start = performance.now();
+          run(text);
+          best = Math.min(best, performance.now() - start);
+        }
+        return best;
+      };
+      return measure(build(1024 * 1024)) / Math.max(measure(build(256 * 1024)), 1);
+    };
+    const line = (unit: string) => (bytes: number) =>
+      unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+    expect(timeOf(line("ports:allow "), findMarkers)).toBeLessThan(10);
+    expect(timeOf(line("PORT_"), (text) => matchPatterns(text, "code", DEFAULT_MIN_PORT))).toBeLessThan(10);
+    expect(timeOf(line("env.PORT_"), (text) => matchPatterns(text, "code", DEFAULT_MIN_PORT))).toBeLessThan(
+      10,
+    );
+  });
+
   test("the task scans a 1 MB single-line file and reports the port at its column", () => {
     const root = createTempRoot();
     const filler = "x".repeat(1024 * 1024);
@@ -287,6 +309,7 @@ describe("files and compose", () => {
         "prod.env",
         "Dockerfile",
         "api.Dockerfile",
+        ".envrc",
         "README.md",
         "Makefile",
       ].map(classifyPath),
@@ -301,6 +324,7 @@ describe("files and compose", () => {
       "env",
       "dockerfile",
       "dockerfile",
+      "shell",
       undefined,
       undefined,
     ]);
@@ -488,6 +512,26 @@ describe("patterns of everyday files", () => {
     ],
     ["code", "const ports = { PORT_HTTP: 4012 };\n", [["port-assignment", 4012]]],
     ["dockerfile", "ENV PORT_HTTP 4013\n", [["port-assignment", 4013]]],
+    // Servers and flags: .listen(N) in code, --X-port flags, exec-form lists.
+    [
+      "code",
+      "app.listen(3100);\nserver.listen( 3101, () => {});\nreq.listen(x);\n",
+      [
+        ["port-assignment", 3100],
+        ["port-assignment", 3101],
+      ],
+    ],
+    ["yaml", '    command: ["node", "--port", "4010"]\n', [["port-assignment", 4010]]],
+    ["dockerfile", 'CMD ["serve", "--http-port", "4011"]\n', [["port-assignment", 4011]]],
+    [
+      "shell",
+      "exec api --metrics-port 9464 --port=4012\n",
+      [
+        ["port-assignment", 9464],
+        ["port-assignment", 4012],
+      ],
+    ],
+    ["shell", "echo listen(3000)\n", []],
     // Keys that end in port without being port names, next to ones that are.
     ["yaml", "report: 8080\nsupport: 8081\nREPORT: 8082\nAPIPort: 8083\n", []],
     [
@@ -508,7 +552,7 @@ describe("patterns of everyday files", () => {
 describe("anchors", () => {
   /** The specification: one combined pattern, scanned left to right. */
   const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'],[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
@@ -524,6 +568,7 @@ describe("anchors", () => {
     "Port",
     "PORT",
     "API_",
+    ",",
     "_HTTP",
     "_",
     "im",
