@@ -282,7 +282,6 @@ async function askDescription(context: Context, flag: string | undefined): Promi
 
 async function askContainer(context: Context, flag: boolean | undefined): Promise<boolean> {
   if (flag !== undefined) return flag;
-  if (!context.terminal.isInteractive) return false;
   return cancelable(context.terminal, "--container", () =>
     clack.confirm({ message: "Does it run in a container?", initialValue: true }),
   );
@@ -313,9 +312,11 @@ async function askNetwork(
     return { network: flag.length === 1 ? flag[0] : flag, newNetworks };
   }
   if (!isContainerService) return { newNetworks: [] };
+  // One network or several (a service between a frontend and a backend network), as --network a,b.
   const picked = await cancelable(context.terminal, "--network", () =>
-    clack.select<string>({
-      message: "Network",
+    clack.multiselect<string>({
+      message: "Networks (space to select, enter to continue)",
+      required: true,
       options: [
         ...known.map((name) => ({
           value: name,
@@ -326,17 +327,20 @@ async function askNetwork(
       ],
     }),
   );
-  if (picked !== OTHER) return { network: picked, newNetworks: isNew(picked) ? [picked] : [] };
-  const name = await cancelable(context.terminal, "--network", () =>
-    clack.text({
-      message: "New network name",
-      placeholder: "orders_net",
-      validate: (value) =>
-        checkNetworkName(value ?? "") ??
-        (known.includes(value ?? "") ? `${value} already exists; pick it from the list` : undefined),
-    }),
-  );
-  return { network: name, newNetworks: isNew(name) ? [name] : [] };
+  const networks = known.filter((name) => picked.includes(name));
+  if (picked.includes(OTHER)) {
+    const name = await cancelable(context.terminal, "--network", () =>
+      clack.text({
+        message: "New network name",
+        placeholder: "orders_net",
+        validate: (value) =>
+          checkNetworkName(value ?? "") ??
+          (known.includes(value ?? "") ? `${value} already exists; pick it from the list` : undefined),
+      }),
+    );
+    networks.push(name);
+  }
+  return { network: networks.length === 1 ? networks[0] : networks, newNetworks: networks.filter(isNew) };
 }
 
 async function askDependsOn(
@@ -436,6 +440,8 @@ function findMissingFlags(options: NewOptions): string[] {
   ] as const) {
     if (flags[key] === undefined) missing.push(flag);
   }
+  // The terminal's question starts at yes; without one, no silent default either way.
+  if (flags.container === undefined) missing.push("--container or --no-container");
   if (flags.container === true && flags.network === undefined) missing.push("--network");
   if (!options.isYes && !options.isDryRun) missing.push("--yes (or --dry-run)");
   return missing;

@@ -235,6 +235,11 @@ describe("ports:new with flags (no terminal)", () => {
       "new: missing --stack, --protocol, --owner, --description, --network, --yes (or --dry-run): there is no terminal to ask on (see --help)\n",
     );
     expect(result.exitCode).toBe(2);
+    // Whether it runs in a container has no silent default without a terminal.
+    const unsaid = await runNew(["--name", "shop-cart"], root);
+    expect(unsaid.stderr).toBe(
+      "new: missing --stack, --protocol, --owner, --description, --container or --no-container, --yes (or --dry-run): there is no terminal to ask on (see --help)\n",
+    );
   });
 
   test("a value the schema refuses is a usage error with the schema's message", async () => {

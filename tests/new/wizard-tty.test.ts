@@ -70,8 +70,10 @@ describe("ports:new in a terminal", () => {
 
     await terminal.waitFor("Does it run in a container?");
     terminal.press("Enter"); // Yes
-    await terminal.waitFor("Network");
-    terminal.press("Enter"); // shop_net
+    await terminal.waitFor("Networks");
+    terminal.press("Enter"); // none selected yet: one is required
+    await terminal.waitFor(/Please select at least one|select at least one/i);
+    terminal.press("Space", "Enter"); // [shop_net]
     await terminal.waitFor("Depends on");
     terminal.press("Down", "Space", "Enter"); // shop-web, [shop-api], shop-db
     await terminal.waitFor("Healthcheck endpoint");
@@ -122,8 +124,8 @@ describe("ports:new in a terminal", () => {
       "--container",
     ]);
     const { root, terminal } = await start(flags);
-    await terminal.waitFor("Network");
-    terminal.press("Down", "Enter"); // shop_net, [a new network…]
+    await terminal.waitFor("Networks");
+    terminal.press("Down", "Space", "Enter"); // shop_net, [a new network…]
     await terminal.waitFor("New network name");
     terminal.type("shop_net");
     terminal.press("Enter");
@@ -167,6 +169,32 @@ describe("ports:new in a terminal", () => {
     expect(cart?.port).toBeGreaterThanOrEqual(21101);
     expect(cart?.port).toBeLessThanOrEqual(21199);
     expect(terminal.screen()).toContain("declared network cart_net");
+  }, 90_000);
+
+  test("several networks can be picked, an existing one and a new one", async () => {
+    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"].concat([
+      "--owner",
+      "Web Team",
+      "--description",
+      "Cart service of the shop",
+      "--container",
+      "--depends-on",
+      "shop-api",
+      "--health-endpoint",
+      "",
+      "--yes",
+    ]);
+    const { root, terminal } = await start(flags);
+    await terminal.waitFor("Networks");
+    terminal.press("Space", "Down", "Space", "Enter"); // [shop_net], [a new network…]
+    await terminal.waitFor("New network name");
+    terminal.type("cart_net");
+    terminal.press("Enter");
+    expect(await terminal.waitForExit()).toBe(0);
+    const registry = parse(await readFile(join(root, REGISTRY), "utf8")) as { services: Service[] };
+    const cart = registry.services.find((service) => service.name === "shop-cart");
+    expect(cart?.network).toEqual(["shop_net", "cart_net"]);
+    expect(cart?.depends_on).toEqual(["shop-api"]);
   }, 90_000);
 
   test("Ctrl-C at a prompt exits 130 and writes nothing", async () => {
