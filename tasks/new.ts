@@ -679,28 +679,30 @@ async function main(argv: string[]): Promise<number> {
   const isInteractive = isInteractiveTerminal(process.stdin, process.stdout);
   const isDryRun = values["dry-run"] === true;
   if (isInteractive) clack.intro("ports:new · add a service to the port registry");
-  const result = await run({
-    root: values.root ?? process.cwd(),
-    registryPath: values.registry,
-    isInteractive,
-    isYes: values.yes,
-    isDryRun,
-    log: (line) => (isInteractive ? clack.log.info(line) : process.stdout.write(`new: ${line}\n`)),
-    flags: {
-      name: values.name,
-      stack: values.stack,
-      port: values.port,
-      protocol: values.protocol,
-      owner: values.owner,
-      description: values.description,
-      container: values.container ? true : values["no-container"] ? false : undefined,
-      network: splitList(values.network),
-      dependsOn: splitList(values["depends-on"]),
-      healthEndpoint: values["health-endpoint"],
-      healthExpected: values["health-expected"],
-      allowInUse: values["allow-in-use"],
-    },
-  });
+  const result = await closeFrameOnError(isInteractive, () =>
+    run({
+      root: values.root ?? process.cwd(),
+      registryPath: values.registry,
+      isInteractive,
+      isYes: values.yes,
+      isDryRun,
+      log: (line) => (isInteractive ? clack.log.info(line) : process.stdout.write(`new: ${line}\n`)),
+      flags: {
+        name: values.name,
+        stack: values.stack,
+        port: values.port,
+        protocol: values.protocol,
+        owner: values.owner,
+        description: values.description,
+        container: values.container ? true : values["no-container"] ? false : undefined,
+        network: splitList(values.network),
+        dependsOn: splitList(values["depends-on"]),
+        healthEndpoint: values["health-endpoint"],
+        healthExpected: values["health-expected"],
+        allowInUse: values["allow-in-use"],
+      },
+    }),
+  );
   const code = exitCodeOf(result);
   if (isInteractive && result.isWritten && result.entry && code === EXIT.ok) {
     showWritten(result, result.entry);
@@ -711,7 +713,18 @@ async function main(argv: string[]): Promise<number> {
   process.stderr.write(stderr);
   if (isInteractive && code !== EXIT.ok)
     clack.cancel(result.isWritten ? "sync failed" : "nothing was written");
+  if (isInteractive && code === EXIT.ok && isDryRun) clack.outro("dry run: nothing was written");
   return code;
+}
+
+/** The prompt frame is closed on an error too (the task prints the error line after it). */
+async function closeFrameOnError<T>(isInteractive: boolean, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isInteractive && !(error instanceof PromptCancelledError)) clack.cancel("nothing was written");
+    throw error;
+  }
 }
 
 if (import.meta.main) {

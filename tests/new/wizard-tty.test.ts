@@ -197,6 +197,25 @@ describe("ports:new in a terminal", () => {
     expect(cart?.depends_on).toEqual(["shop-api"]);
   }, 90_000);
 
+  test("a dry run in a terminal closes its frame and writes nothing", async () => {
+    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"].concat([
+      "--owner",
+      "Web Team",
+      "--description",
+      "Cart service of the shop",
+      "--no-container",
+      "--depends-on",
+      "",
+      "--health-endpoint",
+      "",
+      "--dry-run",
+    ]);
+    const { root, terminal } = await start(flags);
+    expect(await terminal.waitForExit()).toBe(0);
+    expect(terminal.screen()).toContain("└  dry run: nothing was written");
+    expect(await readFile(join(root, REGISTRY), "utf8")).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
+  }, 90_000);
+
   test("Ctrl-C at a prompt exits 130 and writes nothing", async () => {
     const { root, terminal } = await start();
     await terminal.waitFor("Service name");
