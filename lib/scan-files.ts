@@ -90,6 +90,12 @@ export async function listFilesByGlob(root: string): Promise<string[]> {
   });
 }
 
+/** Files git does not track and does not ignore: new files a directory argument should reach. */
+export function listUntrackedFiles(root: string): string[] {
+  const result = runGit(root, ["ls-files", "-z", "--others", "--exclude-standard"]);
+  return result.ok ? splitNul(result.stdout) : [];
+}
+
 export async function listCandidates(root: string): Promise<{ discovery: Discovery; paths: string[] }> {
   const tracked = listTrackedFiles(root);
   if (tracked) return { discovery: "tracked", paths: tracked };

@@ -27,6 +27,7 @@ import {
   DEFAULT_BASELINE_PATH,
   type Discovery,
   listCandidates,
+  listUntrackedFiles,
   readStagedFiles,
   selectPaths,
 } from "../lib/scan-files.ts";
@@ -157,7 +158,10 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
       paths = listed.paths;
       discovery = listed.discovery;
       if (options.paths && options.paths.length > 0) {
-        const selected = selectPaths(root, cwd, options.paths, listed.paths);
+        // A directory argument reaches its new, not yet tracked files too (ignored ones stay out).
+        const candidates =
+          listed.discovery === "tracked" ? [...listed.paths, ...listUntrackedFiles(root)] : listed.paths;
+        const selected = selectPaths(root, cwd, options.paths, candidates);
         skipped["outside-root"] += selected.outside.length;
         paths = selected.paths;
         discovery = "paths";

@@ -14,7 +14,7 @@ import {
 } from "../../lib/scan-batch.ts";
 import { createPortIndex } from "../../lib/scan-index.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
-import { copyFixture, registryRoot, removeTempRoots, runScan } from "./support.ts";
+import { copyFixture, createGitRepo, registryRoot, removeTempRoots, runScan } from "./support.ts";
 
 afterAll(removeTempRoots);
 
@@ -112,6 +112,22 @@ describe("command line", () => {
     rmSync(join(root, "src"), { recursive: true });
     const fromRoot = JSON.parse(runScan(["--json", "scripts"], root).stdout) as ScanReport;
     expect(fromRoot.findings.map((finding) => finding.file)).toEqual(["scripts/dev.sh"]);
+  });
+  test("in a git repository a directory argument reaches its new, untracked files, never its ignored ones", () => {
+    const root = createGitRepo();
+    mkdirSync(join(root, "newpkg"), { recursive: true });
+    writeFileSync(join(root, "newpkg", "a.ts"), 'export const url = "http://localhost:4010";\n');
+    writeFileSync(join(root, "newpkg", "built.ts"), 'export const url = "http://localhost:4007";\n');
+    writeFileSync(join(root, ".gitignore"), "newpkg/built.ts\n");
+    const whole = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(whole.findings).toEqual([]); // a whole-tree scan reads what git tracks
+    const run = runScan(["--json", "newpkg"], root);
+    const report = JSON.parse(run.stdout) as ScanReport;
+    expect([run.exitCode, report.filesScanned, report.findings.map((finding) => finding.file)]).toEqual([
+      1,
+      1,
+      ["newpkg/a.ts"],
+    ]);
   });
 });
 
