@@ -216,7 +216,7 @@ describe("ports:new with flags (no terminal)", () => {
     const result = await runNew([...flags, "--yes"], root);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
-      `new: --port "${busy.port}" ${busy.port} is in use by pid ${process.pid} (${ownCommand()}) (tcp); if that is the service itself, already running, add --allow-in-use\n`,
+      `new: --port "${busy.port}" is in use by pid ${process.pid} (${ownCommand()}) (tcp); if that is the service itself, already running, add --allow-in-use\n`,
     );
     expect(result.exitCode).toBe(2);
     expect(await readRegistry(root)).toBe(await readFile(FIXTURE_REGISTRY, "utf8"));
@@ -250,12 +250,12 @@ describe("ports:new with flags (no terminal)", () => {
         "Shop_Cart",
         'new: --name "Shop_Cart" must be lowercase kebab-case: a-z, 0-9 and single hyphens, starting with a letter',
       ],
-      ["--name", "shop-api", 'new: --name "shop-api" shop-api is already registered'],
+      ["--name", "shop-api", 'new: --name "shop-api" is already registered'],
       // Asked with the name: the registry would refuse the variables it derives.
       [
         "--name",
         "docker",
-        'new: --name "docker" docker derives DOCKER_HOST, which docker-compose reads from .env.shared and the docker CLI from the environment; rename the service (for example docker-engine)',
+        'new: --name "docker" derives DOCKER_HOST, which docker-compose reads from .env.shared and the docker CLI from the environment; rename the service (for example docker-engine)',
       ],
       ["--description", "short", 'new: --description "short" must be at least 10 characters'],
       ["--owner", "  ", 'new: --owner "  " must not be blank'],
@@ -265,7 +265,7 @@ describe("ports:new with flags (no terminal)", () => {
         'new: --description "Order intake API   " must not start or end with a space',
       ],
       ["--port", "21500", 'new: --port "21500" must lie within web 21100-21199'],
-      ["--port", "21102", 'new: --port "21102" 21102 is already registered to shop-api'],
+      ["--port", "21102", 'new: --port "21102" is already registered to shop-api'],
       [
         "--health-endpoint",
         "/a b",
