@@ -5,7 +5,7 @@
 import { relative, resolve } from "node:path";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
-import { formatDiagnostic } from "../lib/diagnostics.ts";
+import { type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { ConfigError, UsageError } from "../lib/errors.ts";
 import {
   checkHealth,
@@ -58,8 +58,8 @@ export type HealthReport = {
   unhealthy: number;
   skipped: number;
   results: HealthResult[];
-  /** Registry problems (only when the registry is invalid; nothing is checked then). */
-  diagnostics: string[];
+  /** The registry's errors and warnings, as ports:validate reports them (errors mean nothing was checked). */
+  diagnostics: Diagnostic[];
 };
 
 export async function run(options: HealthOptions): Promise<HealthReport> {
@@ -72,7 +72,7 @@ export async function run(options: HealthOptions): Promise<HealthReport> {
   const envPath = options.envFile === undefined ? undefined : resolve(root, options.envFile);
   const envFile = envPath === undefined ? null : displayPath(root, envPath);
   if (!validation.registry) {
-    const diagnostics = validation.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
+    const diagnostics = validation.diagnostics;
     return {
       registry: validation.file,
       envFile,
@@ -109,7 +109,7 @@ export async function run(options: HealthOptions): Promise<HealthReport> {
     isHealthy: summary.unhealthy === 0,
     ...summary,
     results,
-    diagnostics: [],
+    diagnostics: validation.diagnostics,
   };
 }
 
@@ -122,8 +122,9 @@ const STATUS_LABEL = { healthy: "ok", unhealthy: "FAIL", skipped: "skip" } as co
 
 export function formatHealthReport(report: HealthReport, isColor: boolean): string {
   const colors = createColors(isColor);
-  if (report.diagnostics.length > 0) {
-    return `${[...report.diagnostics, `${report.registry}: invalid registry; nothing was checked (see npm run ports:validate)`].join("\n")}\n`;
+  const errors = report.diagnostics.filter((diagnostic) => diagnostic.severity === "error");
+  if (errors.length > 0) {
+    return `${[...errors.map(formatDiagnostic), `${report.registry}: invalid registry; nothing was checked (see npm run ports:validate)`].join("\n")}\n`;
   }
   const rows = report.results.map((result) => [
     STATUS_LABEL[result.status],

@@ -183,6 +183,20 @@ describe("tasks/health.ts", () => {
       ].join("\n"),
     );
     expect(result.exitCode).toBe(1);
+    // --json carries the same diagnostics as every other report: objects, warnings included.
+    const json = await runHealth(["--registry", INVALID, "--json"]);
+    const report = JSON.parse(json.stdout) as HealthReport;
+    expect(report.diagnostics).toEqual([
+      {
+        file: "fixtures/health/invalid/registry.yaml",
+        line: 18,
+        col: 11,
+        rule: "port-duplicate",
+        severity: "error",
+        message: "port 3100 is already used by web-one",
+      },
+    ]);
+    expect(report.results).toEqual([]);
   });
 
   test.each([
