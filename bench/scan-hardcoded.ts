@@ -157,7 +157,9 @@ function generateTree(): { planted: Set<string>; bytes: number } {
 /** The scanner's patterns for ripgrep, over the same file types. */
 const RG_PATTERNS = [
   String.raw`(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1?\]|host\.docker\.internal):[0-9]{1,5}`,
-  String.raw`[A-Za-z0-9_.-]*(?:PORT|[Pp]ort)(?:_[A-Za-z0-9]+)*["']?[ \t]*[:=][ \t]*["']?[0-9]{1,5}`,
+  // The scanner's key anchors: a port name never ends in port right after a letter or digit.
+  String.raw`(?:^|[^A-Za-z0-9])(?:port|PORT)(?:_[A-Za-z0-9]+)*["']?[ \t]*[:=][ \t]*["']?[0-9]{1,5}`,
+  String.raw`(?:^|[^A-Z])Port["']?[ \t]*[:=][ \t]*["']?[0-9]{1,5}`,
   String.raw`--[a-z0-9-]*port["']?,?[ \t]+["']?[0-9]{1,5}`,
   String.raw`\.listen\([ \t]*[0-9]{1,5}`,
   String.raw`env\.[A-Za-z0-9_]*PORT[A-Za-z0-9_]*\)?[ \t]*(?:\|\||\?\?)[ \t]*["']?[0-9]{1,5}`,

@@ -14,7 +14,12 @@ export const DURATION_PATTERN = /^\d{1,4}(?:ms|s|m)$/;
 /** A single line of printable text: no control characters at all. */
 export const SINGLE_LINE_PATTERN = /^[^\p{Cc}\u2028\u2029]*$/u;
 /** Free text (owner, description, notes) is never blank and never starts or ends with whitespace. */
-export const PADDED_TEXT_PATTERN = /^\s|\s$/;
+const WHITESPACE = /\s/;
+
+/** True when `text` starts or ends with whitespace (two one-character tests, not a scan of the text). */
+export function isPaddedText(text: string): boolean {
+  return text !== "" && (WHITESPACE.test(text.charAt(0)) || WHITESPACE.test(text.charAt(text.length - 1)));
+}
 /** The two in one pattern, for the generated JSON Schema (valibot gives each its own message). */
 export const FREE_TEXT_JSON_PATTERN = "^(?!\\s)(?!.*\\s$)[^\\p{Cc}\\u2028\\u2029]*$";
 

@@ -21,12 +21,12 @@ import {
   IMAGE_PATTERN,
   ISO_DATE_PATTERN,
   isCalendarDate,
+  isPaddedText,
   isVolumeInsideRepository,
   LIMITS,
   NAME_PATTERN,
   NETWORK_DRIVERS,
   NETWORK_NAME_PATTERN,
-  PADDED_TEXT_PATTERN,
   PORT_MAX,
   PORT_MIN,
   PROTOCOLS,
@@ -70,10 +70,7 @@ function isSingleLine(value: unknown, bounds: { min: number; max: number }): boo
   if (typeof value !== "string") return false;
   const count = characterCount(value);
   return (
-    count >= bounds.min &&
-    count <= bounds.max &&
-    SINGLE_LINE_PATTERN.test(value) &&
-    !PADDED_TEXT_PATTERN.test(value)
+    count >= bounds.min && count <= bounds.max && SINGLE_LINE_PATTERN.test(value) && !isPaddedText(value)
   );
 }
 

@@ -16,12 +16,12 @@ import {
   GATEWAY_URL_PATTERN,
   IMAGE_PATTERN,
   isCalendarDate,
+  isPaddedText,
   isVolumeInsideRepository,
   LIMITS,
   NAME_PATTERN,
   NETWORK_DRIVERS,
   NETWORK_NAME_PATTERN,
-  PADDED_TEXT_PATTERN,
   PORT_MAX,
   PORT_MIN,
   PROTOCOLS,
@@ -54,10 +54,7 @@ const singleLine = (min: number, max: number) =>
     v.string(),
     v.regex(SINGLE_LINE_PATTERN, "must be a single line without control characters"),
     v.check((text) => /\S/.test(text), "must not be blank"),
-    v.check(
-      (text) => !/\S/.test(text) || !PADDED_TEXT_PATTERN.test(text),
-      "must not start or end with a space",
-    ),
+    v.check((text) => !/\S/.test(text) || !isPaddedText(text), "must not start or end with a space"),
     // Characters as JSON Schema counts them (code points); the generated schema carries the
     // same bounds as minLength and maxLength.
     v.check((text) => characterCount(text) >= min, `must be at least ${min} characters`),
