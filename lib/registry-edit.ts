@@ -183,6 +183,23 @@ function afterLastLine(source: string, node: Node): number {
   return newline < 0 ? source.length : newline + 1;
 }
 
+/**
+ * Past the comment lines right after a list item that are indented inside it (deeper than its
+ * dash): they belong to that service, and a new entry goes below them. A comment at the dash's
+ * column heads what follows and stays above it.
+ */
+function afterBlockComments(source: string, offset: number, dashColumn: number): number {
+  let at = offset;
+  while (at < source.length) {
+    const lineEnd = source.indexOf("\n", at);
+    const next = lineEnd < 0 ? source.length : lineEnd + 1;
+    const comment = /^( *)#/.exec(source.slice(at, next));
+    if (!comment || (comment[1]?.length ?? 0) <= dashColumn) break;
+    at = next;
+  }
+  return at;
+}
+
 type Splice = { offset: number; text: string; removeLength?: number };
 
 function applySplices(source: string, splices: Splice[]): string {
@@ -218,7 +235,7 @@ function planServiceSplice(
   const isSpaced = items.slice(1).some((item) => item.spaceBefore === true);
   const gap = isSpaced ? "\n" : "";
   if (placement.position === "before") return { offset: lineStartOf(source, start), text: block + gap };
-  const offset = afterLastLine(source, anchor);
+  const offset = afterBlockComments(source, afterLastLine(source, anchor), dash[1]?.length ?? 0);
   const needsNewline = offset === source.length && !source.endsWith("\n");
   return { offset, text: `${needsNewline ? "\n" : ""}${gap}${block}` };
 }

@@ -100,6 +100,19 @@ describe("insertService", () => {
     });
   });
 
+  test("a comment indented inside the neighbour's block stays with it, above the new entry", () => {
+    const noted = SHOP.replace(
+      "      expected: 200\n\n  - name: shop-api",
+      "      expected: 200\n    # shop-web: keep the healthcheck cheap\n\n  - name: shop-api",
+    );
+    expect(noted).not.toBe(SHOP);
+    const result = insertService(noted, entry());
+    expect(result.method).toBe("splice");
+    expect(result.text).toContain(
+      "      expected: 200\n    # shop-web: keep the healthcheck cheap\n\n  - name: shop-cart\n",
+    );
+  });
+
   test("a first service of its stack goes below the stack's heading comment", () => {
     const result = insertService(SHOP, entry({ name: "shop-search", stack: "data", port: 21499 }));
     expect(result.method).toBe("splice");
