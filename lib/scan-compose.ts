@@ -81,7 +81,7 @@ function compareWithRegistry(
 ): DriftMatch | undefined {
   const registered = index.byName.get(name);
   if (registered && hasRegisteredEntry && !isRegisteredEntry(registered, mapping)) {
-    return compareExtraEntry(registered, mapping, spots.host, index);
+    return compareExtraEntry(registered, mapping, spots, index);
   }
   if (mapping.published === undefined) {
     return registered ? compareVariableEntry(registered, mapping, spots, index) : undefined;
@@ -135,21 +135,42 @@ function hasRegisteredEntryOf(
 
 /**
  * A second port of a service whose registered port is published too (RabbitMQ's AMQP and its
- * management UI). The registry holds one port per service: another service's port or variable is
- * that service's business, an unknown one should be registered as a service of its own.
+ * management UI). The registry holds one port per service: an unknown second port should be
+ * registered as a service of its own; another service's port (or variable) is a collision.
  */
 function compareExtraEntry(
   registered: IndexedService,
   mapping: PublishedPort,
-  host: Spot,
+  spots: { host: Spot; variable?: Spot },
   index: PortIndex,
 ): DriftMatch | undefined {
-  if (mapping.published === undefined || index.byPort.has(mapping.published)) return undefined;
+  const besides = `besides its registered port ${registered.port}`;
+  if (mapping.published === undefined) {
+    const owner = mapping.variable ? ownerOfVariable(index, mapping.variable) : undefined;
+    if (!owner) return undefined; // an unknown variable: its port cannot be told
+    return {
+      ...(spots.variable ?? spots.host),
+      port: owner.port,
+      rule: "compose-port-mismatch",
+      message: `service ${registered.name} publishes \${${mapping.variable}}, the port of ${owner.name}, ${besides}; remove that entry, or publish it from ${owner.name}`,
+      service: registered.name,
+    };
+  }
+  const owner = index.byPort.get(mapping.published);
+  if (owner) {
+    return {
+      ...spots.host,
+      port: mapping.published,
+      rule: "compose-port-mismatch",
+      message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}"), the port of ${owner.name}, ${besides}; remove that entry, or publish it from ${owner.name}`,
+      service: registered.name,
+    };
+  }
   return {
-    ...host,
+    ...spots.host,
     port: mapping.published,
     rule: "compose-port-unknown",
-    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") besides its registered port ${registered.port}, and the registry does not know it; register it as a service of its own (npm run ports:new)`,
+    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") ${besides}, and the registry does not know it; register it as a service of its own (npm run ports:new)`,
   };
 }
 

@@ -362,9 +362,11 @@ type Emitter = {
 function emit(emitter: Emitter, item: Pending, lineIndex: number, start: number, end: number): void {
   const { text, file } = emitter;
   const normalized = normalizeLine(text, start, end, item.offset);
-  // The kind, not the rule: the rule depends on the registry (a port registered later turns
+  // The pattern, not the rule: the rule depends on the registry (a port registered later turns
   // unregistered-port into localhost-port), and a baselined finding must stay baselined then.
-  const key = `${item.kind}\0${normalized}`;
+  // Compose drift sits where the published-port pattern matches once the registry agrees.
+  const family = item.kind === "compose-drift" ? "published-port" : item.kind;
+  const key = `${family}\0${normalized}`;
   const occurrence = emitter.occurrences.get(key) ?? 0;
   emitter.occurrences.set(key, occurrence + 1);
   const col = item.offset - start + 1;
@@ -380,7 +382,7 @@ function emit(emitter: Emitter, item: Pending, lineIndex: number, start: number,
     ...(item.service ? { service: item.service } : {}),
     ...(item.replacement ? { replacement: item.replacement } : {}),
     snippet: snippetOf(text, start, end, item.offset),
-    fingerprint: fingerprintOf(item.kind, file, normalized, occurrence),
+    fingerprint: fingerprintOf(family, file, normalized, occurrence),
   });
 }
 

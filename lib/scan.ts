@@ -598,8 +598,10 @@ function readKeyName(text: string, at: number, lineEnd: number): string | undefi
   let position = at;
   const quote = text.charCodeAt(position);
   if (quote === 34 || quote === 39) position++;
-  const colon = text.indexOf(":", position);
-  if (colon < 0 || colon > lineEnd || colon - position > 200) return undefined;
+  const limit = Math.min(lineEnd, position + 201);
+  let colon = position;
+  while (colon < limit && text.charCodeAt(colon) !== 58) colon++;
+  if (colon >= limit) return undefined;
   let end = colon;
   const last = text.charCodeAt(end - 1);
   if (last === 34 || last === 39) end--;
@@ -720,10 +722,13 @@ function readFlowItems(
       end++;
     }
     each(publishedMatch(text, position, end));
-    const close = text.indexOf("]", end);
-    const comma = text.indexOf(",", end);
-    if (comma < 0 || comma > lineEnd || (close >= 0 && close < comma)) return close >= 0 && close < lineEnd;
-    position = comma + 1;
+    // The next comma or closing bracket on this line: never searched for past it (a long file of
+    // one unclosed list would otherwise be searched to its end once per item).
+    let next = end;
+    while (next < lineEnd && text.charCodeAt(next) !== 44 && text.charCodeAt(next) !== 93) next++;
+    if (next >= lineEnd) return false;
+    if (text.charCodeAt(next) === 93) return true;
+    position = next + 1;
   }
   return false;
 }

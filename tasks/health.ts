@@ -96,7 +96,7 @@ export async function run(options: HealthOptions): Promise<HealthReport> {
     });
   } catch (error) {
     // A bad value in the env file names the file.
-    if (error instanceof ConfigError && envFile !== undefined)
+    if (error instanceof ConfigError && envFile !== null)
       throw new ConfigError(`${envFile}: ${error.message}`);
     throw error;
   }
@@ -186,7 +186,9 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: parseTimeout(values.timeout),
   });
   if (values.json) await writeOut(`${JSON.stringify(report, null, 2)}\n`);
-  else if (report.diagnostics.length > 0) await writeErr(formatHealthReport(report, false));
+  // An invalid registry (errors) goes to stderr; warnings do not stop the checks or move the table.
+  else if (report.diagnostics.some((diagnostic) => diagnostic.severity === "error"))
+    await writeErr(formatHealthReport(report, false));
   else await writeOut(formatHealthReport(report, await shouldColorStdout(process.env)));
   return report.isHealthy ? EXIT.ok : EXIT.findings;
 }

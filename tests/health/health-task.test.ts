@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HealthReport } from "../../tasks/health.ts";
@@ -197,6 +197,19 @@ describe("tasks/health.ts", () => {
       },
     ]);
     expect(report.results).toEqual([]);
+  });
+
+  test("a registry with warnings only is checked as usual: the table on stdout, the warnings in --json", async () => {
+    const warned = join(tempDir, "warned.yaml");
+    await writeFile(warned, `%YAML 1.1\n---\n${await readFile(FIXTURE, "utf8")}`);
+    const result = await runHealth(["--registry", warned, "--service", "web-ok"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("web-ok");
+    const report = JSON.parse(
+      (await runHealth(["--registry", warned, "--service", "web-ok", "--json"])).stdout,
+    ) as HealthReport;
+    expect(report.diagnostics.map((diagnostic) => diagnostic.severity)).toContain("warning");
+    expect(report.results.map((result) => result.service)).toEqual(["web-ok"]);
   });
 
   test.each([

@@ -84,6 +84,26 @@ describe("baseline", () => {
     });
   });
 
+  test("compose drift keeps its fingerprint when the registry changes what it is (drift or a published port)", () => {
+    const root = copyFixture("compose-port-unknown");
+    const registry = join(root, "config/ports/registry.yaml");
+    renameSync(registry, `${registry}.away`);
+    const without = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(runScan(["--update-baseline"], root).exitCode).toBe(0);
+    renameSync(`${registry}.away`, registry);
+    const withRegistry = JSON.parse(runScan(["--json"], root).stdout) as ScanReport;
+    expect(new Set(withRegistry.findings.map((finding) => finding.kind))).not.toEqual(
+      new Set(without.findings.map((finding) => finding.kind)),
+    );
+    const run = runScan(["--baseline", BASELINE, "--json"], root);
+    const report = JSON.parse(run.stdout) as ScanReport;
+    expect([run.exitCode, report.findings.length, report.staleBaseline]).toEqual([
+      0,
+      0,
+      without.findings.length - withRegistry.findings.length,
+    ]);
+  });
+
   test("a baseline of the earlier, rule-based version asks to be recorded again, and --update-baseline replaces it", () => {
     const root = copyFixture("localhost-port");
     writeFileSync(

@@ -192,7 +192,7 @@ describe("adversarial lines", () => {
     expect(full).toBeLessThan(2000);
   });
 
-  test("a 1 MB single line full of markers or port-name segments stays linear too", () => {
+  test("1 MB of markers, port-name segments or unclosed compose lists stays linear too", () => {
     const timeOf = (build: (bytes: number) => string, run: (text: string) => unknown) => {
       const measure = (text: string) => {
         let best = Number.POSITIVE_INFINITY;
@@ -212,6 +212,13 @@ describe("adversarial lines", () => {
     expect(timeOf(line("env.PORT_"), (text) => matchPatterns(text, "code", DEFAULT_MIN_PORT))).toBeLessThan(
       10,
     );
+    // Compose shapes: one unclosed flow list on one line or on many, and service lines without a colon.
+    const yaml = (text: string) => matchPatterns(text, "yaml", DEFAULT_MIN_PORT);
+    const after = (head: string, unit: string) => (bytes: number) => head + line(unit)(bytes);
+    expect(timeOf(after("ports: [", ","), yaml)).toBeLessThan(10);
+    expect(timeOf(after("ports: [", "x, "), yaml)).toBeLessThan(10);
+    expect(timeOf(after("# ports: x\nservices:\n", "  a\n"), yaml)).toBeLessThan(10);
+    expect(timeOf(after("services:\n  a:\n    ports: [\n", '      "1:1",\n'), yaml)).toBeLessThan(10);
   });
 
   test("the task scans a 1 MB single-line file and reports the port at its column", () => {
@@ -430,9 +437,23 @@ describe("files and compose", () => {
       '      - "${RABBITMQ_MGMT_PORT:-15672}:15672"',
       '      - "${REDIS_PORT}:6379"',
     ].join("\n");
+    // Another service's variable beside the registered port is a collision, not a second port.
     expect(spotsOf(variables, matchComposeDrift(variables, index))).toEqual([
       ["compose-port-unknown", 15672, "15672"],
+      ["compose-port-mismatch", 6379, "${REDIS_PORT"],
     ]);
+    const collision = [
+      "services:",
+      "  redis:",
+      "    ports:",
+      '      - "${REDIS_PORT}:6379"',
+      '      - "3400:8001"',
+    ].join("\n");
+    const collided = matchComposeDrift(collision, index);
+    expect(spotsOf(collision, collided)).toEqual([["compose-port-mismatch", 3400, "3400"]]);
+    expect(collided[0]?.message).toBe(
+      'service redis publishes 3400 ("3400:8001"), the port of workspace-api, besides its registered port 6379; remove that entry, or publish it from workspace-api',
+    );
     // Without the registered port among them, a different port is still a mismatch.
     const moved = ["services:", "  rabbitmq:", "    ports:", '      - "15672:15672"'].join("\n");
     expect(spotsOf(moved, matchComposeDrift(moved, index))).toEqual([
