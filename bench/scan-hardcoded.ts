@@ -160,7 +160,7 @@ const RG_PATTERNS = [
   // The scanner's key anchors: a port name never ends in port right after a letter or digit.
   String.raw`(?:^|[^A-Za-z0-9])(?:port|PORT)(?:_[A-Za-z0-9]+)*["']?[ \t]*[:=][ \t]*["']?[0-9]{1,5}`,
   String.raw`(?:^|[^A-Z])Port["']?[ \t]*[:=][ \t]*["']?[0-9]{1,5}`,
-  String.raw`--[a-z0-9-]*port["']?,?[ \t]+["']?[0-9]{1,5}`,
+  String.raw`--?[a-z0-9.-]*port["']?[ \t]*,?[ \t]+["']?[0-9]{1,5}`,
   String.raw`\.listen\([ \t]*[0-9]{1,5}`,
   String.raw`env\.[A-Za-z0-9_]*PORT[A-Za-z0-9_]*\)?[ \t]*(?:\|\||\?\?)[ \t]*["']?[0-9]{1,5}`,
   String.raw`^[ \t]*-[ \t]*["']?[0-9]{1,5}:[0-9]{1,5}`,

@@ -53,12 +53,12 @@ export function parseBaseline(source: string, file: string): Set<string> {
   }
   const findings = (data as Partial<BaselineFile> | null)?.findings;
   const version: unknown = (data as { version?: unknown } | null)?.version;
-  if (version === RULE_BASED_VERSION && Array.isArray(findings)) {
+  if (version === RULE_BASED_VERSION && isBaselineData(data)) {
     throw new ConfigError(
       `${file}: written by an earlier scanner, whose fingerprints changed when a port was registered; record it again with --update-baseline`,
     );
   }
-  if (version !== BASELINE_VERSION || !Array.isArray(findings)) {
+  if (version !== BASELINE_VERSION || !isBaselineData(data) || !Array.isArray(findings)) {
     throw new ConfigError(
       `${file}: not a scanner baseline (expected version ${BASELINE_VERSION} and a findings list)`,
     );
@@ -98,13 +98,29 @@ export function applyBaseline(
   return { kept, baselined: findings.length - kept.length, stale: fingerprints.size - matched.size };
 }
 
-/** True when `source` is a baseline of any version: the only kind of file an update may replace. */
-function isBaselineText(source: string): boolean {
+const BASELINE_KEYS = new Set(["version", "_comment", "findings"]);
+
+/** The shape of a baseline of any version: a version, a findings list, and no other keys. */
+function isBaselineData(data: unknown): boolean {
+  if (!data || typeof data !== "object" || Array.isArray(data)) return false;
+  const record = data as Record<string, unknown>;
+  return (
+    Object.keys(record).every((key) => BASELINE_KEYS.has(key)) &&
+    typeof record.version === "number" &&
+    Array.isArray(record.findings)
+  );
+}
+
+/**
+ * What an update may replace: a baseline of any version, or a `.json` file that no longer parses
+ * (a baseline with merge-conflict markers, an emptied file). Never another file: a report, the
+ * registry.
+ */
+function isReplaceable(path: string, source: string): boolean {
   try {
-    const data = JSON.parse(source) as { version?: unknown; findings?: unknown } | null;
-    return typeof data?.version === "number" && Array.isArray(data.findings);
+    return isBaselineData(JSON.parse(source));
   } catch {
-    return false;
+    return path.endsWith(".json");
   }
 }
 
@@ -127,7 +143,7 @@ export function writeBaseline(root: string, path: string, content: string): void
   try {
     const info = lstatSync(target);
     if (info.isSymbolicLink()) throw new IoError(`${path}: refusing to write through a symlink`);
-    if (!info.isFile() || !isBaselineText(readFileSync(target, "utf8"))) {
+    if (!info.isFile() || !isReplaceable(target, readFileSync(target, "utf8"))) {
       throw new IoError(`${path}: exists and is not a scanner baseline; refusing to overwrite it`);
     }
   } catch (error) {

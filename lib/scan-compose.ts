@@ -94,7 +94,8 @@ function compareWithRegistry(
       return {
         ...base,
         rule: "compose-port-mismatch",
-        message: `service ${name} publishes ${mapping.published}, but the registry gives it ${registered.port}; use ${replacement}`,
+        // A second port published in another file (an override) reads like this too.
+        message: `service ${name} publishes ${mapping.published}, but the registry gives it ${registered.port}; use ${replacement}, or, for a second port of ${name}, register it as an entry without a container`,
         service: name,
         replacement,
       };
@@ -135,8 +136,9 @@ function hasRegisteredEntryOf(
 
 /**
  * A second port of a service whose registered port is published too (RabbitMQ's AMQP and its
- * management UI). The registry holds one port per service: an unknown second port should be
- * registered as a service of its own; another service's port (or variable) is a collision.
+ * management UI). The registry holds one port per service, so a second port is registered as an
+ * entry without a container (nothing is generated for it, and no other service is given it). The
+ * port of another container service is a collision: its own compose service publishes it too.
  */
 function compareExtraEntry(
   registered: IndexedService,
@@ -147,7 +149,8 @@ function compareExtraEntry(
   const besides = `besides its registered port ${registered.port}`;
   if (mapping.published === undefined) {
     const owner = mapping.variable ? ownerOfVariable(index, mapping.variable) : undefined;
-    if (!owner) return undefined; // an unknown variable: its port cannot be told
+    // An unknown variable's port cannot be told; a native entry records a second port.
+    if (!owner?.container) return undefined;
     return {
       ...(spots.variable ?? spots.host),
       port: owner.port,
@@ -157,6 +160,7 @@ function compareExtraEntry(
     };
   }
   const owner = index.byPort.get(mapping.published);
+  if (owner && !owner.container) return undefined;
   if (owner) {
     return {
       ...spots.host,
@@ -170,7 +174,7 @@ function compareExtraEntry(
     ...spots.host,
     port: mapping.published,
     rule: "compose-port-unknown",
-    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") ${besides}, and the registry does not know it; register it as a service of its own (npm run ports:new)`,
+    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") ${besides}, and the registry does not know it; register it as an entry of its own without a container (npm run ports:new -- --no-container), so no other service is given it`,
   };
 }
 

@@ -94,7 +94,7 @@ const SHELL_EXTENSIONS = new Set(["sh", "bash", "zsh"]);
 export function classifyPath(path: string): FileKind | undefined {
   const slash = path.lastIndexOf("/");
   const base = path.slice(slash + 1);
-  if (base === ".envrc") return "shell"; // direnv: shell that exports variables
+  if (base === ".envrc" || base.startsWith(".envrc.")) return "shell"; // direnv: shell that exports variables
   if (base === ".env" || base.startsWith(".env.") || base.endsWith(".env")) return "env";
   if (base.startsWith("Dockerfile") || base.endsWith(".Dockerfile") || base.endsWith(".dockerfile"))
     return "dockerfile";
@@ -135,7 +135,7 @@ export function isGeneratedSource(text: string): boolean {
  * drop those here, where one native pass is cheap, instead of one call each to the key reader.
  */
 const KEY_ANCHORS =
-  /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'],[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
+  /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
 const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
 const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))/g;
 /** `.listen(NNNN` in code: `app.listen(NNNN)`, `server.listen(NNNN, "0.0.0.0")`. */
@@ -205,32 +205,53 @@ const NOT_A_PORT_NAME =
 
 /**
  * Words that, after a name's port, make it a setting about ports rather than a port:
- * `PORT_TIMEOUT_MS`, `REDIS_PORT_RETRY_DELAY`, `healthPortCheckInterval`, `PORT_RANGE_START`.
+ * `PORT_TIMEOUT_MS`, `REDIS_PORT_RETRY_DELAY`, `healthPortCheckInterval`, `PORT_RANGE_START`, `PORT_POOL_SIZE`.
+ * A qualifier that is not one of them stays a port: `PORT_HTTP`, `PORT_HEALTH_CHECK`, `PORT_SEC`.
  */
 const PORT_SETTING_WORDS = new Set([
+  // time
   "timeout",
   "delay",
   "interval",
   "retry",
   "retries",
   "wait",
-  "check",
-  "checks",
-  "count",
   "attempts",
   "ttl",
   "ms",
-  "sec",
-  "secs",
   "second",
   "seconds",
+  "grace",
+  "period",
+  "cooldown",
+  "backoff",
+  "duration",
+  "deadline",
+  // amounts and limits
+  "count",
   "limit",
+  "threshold",
+  "backlog",
+  "pool",
+  "size",
+  "offset",
+  "id",
+  // bounds of a range of ports
   "max",
   "min",
+  "maximum",
+  "minimum",
   "range",
   "start",
   "end",
+  "from",
+  "to",
+  "lower",
+  "upper",
+  "bound",
 ]);
+/** Words glued to a unit (`PORT_TIMEOUTMS`) still name a setting. */
+const PORT_SETTING_PREFIXES = ["timeout", "interval", "delay", "retry"];
 /** `_`, `-`, `.` and camelCase boundaries (`checkInterval`, `TimeoutMS`). */
 const NAME_SEGMENT_BREAK = /[-_.]|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 
@@ -240,7 +261,10 @@ function isPortSetting(name: string): boolean {
   return name
     .slice(at + 4)
     .split(NAME_SEGMENT_BREAK)
-    .some((segment) => PORT_SETTING_WORDS.has(segment.toLowerCase()));
+    .some((segment) => {
+      const word = segment.toLowerCase();
+      return PORT_SETTING_WORDS.has(word) || PORT_SETTING_PREFIXES.some((prefix) => word.startsWith(prefix));
+    });
 }
 
 function isPortName(name: string): boolean {
@@ -466,8 +490,8 @@ function matchPortKey(text: string, start: number, anchor: string): RawMatch | u
   }
   const key = text.slice(keyStart, anchorEnd);
   if (NOT_A_PORT_NAME.test(key) || isPortSetting(key)) return undefined;
-  // `--port`, `--http-port`, `--metrics-port`: a flag whose value follows.
-  const isFlag = text.startsWith("--", keyStart) && /^--(?:[a-z0-9]+-)*port$/.test(key);
+  // `--port`, `--http-port`, `--server.port`, Go's `-port`: a flag whose value follows.
+  const isFlag = text.startsWith("-", keyStart) && /^--?(?:[a-z0-9]+[-.])*port$/.test(key);
   let position = anchorEnd;
   const closing = text.charCodeAt(position);
   if (closing === 34 || closing === 39 || closing === 93) position++;

@@ -132,6 +132,22 @@ describe("baseline", () => {
     expect(runScan(["--update-baseline", "--baseline", "src"], root).stderr).toBe(
       "scan-hardcoded: src: exists and is not a scanner baseline; refusing to overwrite it\n",
     );
+    // A scan report has a version and findings too, but it is not a baseline.
+    writeFileSync(join(root, "report.json"), runScan(["--json"], root).stdout);
+    expect(runScan(["--update-baseline", "--baseline", "report.json"], root).exitCode).toBe(2);
+    expect(runScan(["--baseline", "report.json"], root).stderr).toBe(
+      "scan-hardcoded: report.json: not a scanner baseline (expected version 2 and a findings list)\n",
+    );
+  });
+
+  test("--update-baseline repairs a baseline that no longer parses (merge-conflict markers)", () => {
+    const root = copyFixture("localhost-port");
+    expect(runScan(["--update-baseline"], root).exitCode).toBe(0);
+    const recorded = readFileSync(join(root, BASELINE), "utf8");
+    writeFileSync(join(root, BASELINE), `<<<<<<< ours\n${recorded}=======\n${recorded}>>>>>>> theirs\n`);
+    expect(runScan(["--baseline", BASELINE], root).exitCode).toBe(2);
+    expect(runScan(["--update-baseline"], root).exitCode).toBe(0);
+    expect(readFileSync(join(root, BASELINE), "utf8")).toBe(recorded);
   });
 
   test("the baseline file is never scanned and the repository's settings can name it", () => {

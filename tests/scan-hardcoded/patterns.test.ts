@@ -317,6 +317,7 @@ describe("files and compose", () => {
         "Dockerfile",
         "api.Dockerfile",
         ".envrc",
+        ".envrc.local",
         "README.md",
         "Makefile",
       ].map(classifyPath),
@@ -331,6 +332,7 @@ describe("files and compose", () => {
       "env",
       "dockerfile",
       "dockerfile",
+      "shell",
       "shell",
       undefined,
       undefined,
@@ -415,7 +417,7 @@ describe("files and compose", () => {
     );
   });
 
-  test("a second port beside the registered one is unknown, not a mismatch that would repeat the first", () => {
+  test("a second port beside the registered one is unknown, not a mismatch that would repeat the first", async () => {
     const literal = [
       "services:",
       "  rabbitmq:",
@@ -426,7 +428,7 @@ describe("files and compose", () => {
     const drift = matchComposeDrift(literal, index);
     expect(spotsOf(literal, drift)).toEqual([["compose-port-unknown", 15672, "15672"]]);
     expect(drift[0]?.message).toBe(
-      'service rabbitmq publishes 15672 ("15672:15672") besides its registered port 5672, and the registry does not know it; register it as a service of its own (npm run ports:new)',
+      'service rabbitmq publishes 15672 ("15672:15672") besides its registered port 5672, and the registry does not know it; register it as an entry of its own without a container (npm run ports:new -- --no-container), so no other service is given it',
     );
     expect(drift[0]?.replacement).toBeUndefined();
     const variables = [
@@ -454,6 +456,24 @@ describe("files and compose", () => {
     expect(collided[0]?.message).toBe(
       'service redis publishes 3400 ("3400:8001"), the port of workspace-api, besides its registered port 6379; remove that entry, or publish it from workspace-api',
     );
+    // Registered as advised (an entry without a container), the second port is accepted.
+    const source = `${await Bun.file(REGISTRY).text()}
+  - name: rabbitmq-management
+    stack: messaging
+    port: 5680
+    protocol: http
+    owner: Data Platform
+    description: Management UI of the RabbitMQ container
+`;
+    const withSecond = createPortIndex(parseRegistry(source, "registry.yaml").registry);
+    const second = [
+      "services:",
+      "  rabbitmq:",
+      "    ports:",
+      '      - "5672:5672"',
+      '      - "5680:15672"',
+    ].join("\n");
+    expect(matchComposeDrift(second, withSecond)).toEqual([]);
     // Without the registered port among them, a different port is still a mismatch.
     const moved = ["services:", "  rabbitmq:", "    ports:", '      - "15672:15672"'].join("\n");
     expect(spotsOf(moved, matchComposeDrift(moved, index))).toEqual([
@@ -523,6 +543,33 @@ describe("patterns of everyday files", () => {
     ["shell", "sleep ${PORT_WAIT_SECONDS:-3000}\ncurl -m ${HEALTH_PORT_TIMEOUT:-2000} x\n", []],
     ["code", "const healthPortCheckInterval = 5000;\nconst portTimeoutMs = 3000;\n", []],
     [
+      "code",
+      "const a = env.PORT_OFFSET ?? 10000;\nconst b = env.PORT_GRACE_PERIOD || 3000;\nconst c = env.PORT_TIMEOUTMS || 3000;\n",
+      [],
+    ],
+    [
+      "env",
+      "PORT_BACKLOG=2048\nPORT_POOL_SIZE=4000\nPORT_FROM=4000\nPORT_UPPER_BOUND=4099\nport_id=4010\n",
+      [],
+    ],
+    [
+      "env",
+      "PORT_HEALTH_CHECK=4014\nPORT_SEC=8443\n",
+      [
+        ["port-assignment", 4014],
+        ["port-assignment", 8443],
+      ],
+    ],
+    [
+      "shell",
+      "exec api -port 4015\nexec api --server.port 4016\n",
+      [
+        ["port-assignment", 4015],
+        ["port-assignment", 4016],
+      ],
+    ],
+    ["yaml", '    command: [ "--port" , "4017" ]\n', [["port-assignment", 4017]]],
+    [
       "env",
       "PORT_HTTP=4010\nPORT_GRPC=4007\nAPI_PORT_ADMIN=4011\n",
       [
@@ -573,7 +620,7 @@ describe("patterns of everyday files", () => {
 describe("anchors", () => {
   /** The specification: one combined pattern, scanned left to right. */
   const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'],[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
+    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
