@@ -90,10 +90,27 @@ export async function listFilesByGlob(root: string): Promise<string[]> {
   });
 }
 
-/** Files git does not track and does not ignore: new files a directory argument should reach. */
-export function listUntrackedFiles(root: string): string[] {
-  const result = runGit(root, ["ls-files", "-z", "--others", "--exclude-standard"]);
+/**
+ * Files git does not track and does not ignore under the root-relative `paths` (git walks only
+ * those): the new files a directory argument should reach.
+ */
+export function listUntrackedFiles(root: string, paths: readonly string[]): string[] {
+  if (paths.length === 0) return [];
+  const pathspecs = paths.map((path) => `:(literal)${path === "" ? "." : path}`);
+  const result = runGit(root, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...pathspecs]);
   return result.ok ? splitNul(result.stdout) : [];
+}
+
+/** The root-relative form of path arguments given relative to `cwd`, without those outside the root. */
+export function rootRelativePaths(root: string, cwd: string, args: readonly string[]): string[] {
+  const inside: string[] = [];
+  for (const arg of args) {
+    const rel = relative(root, isAbsolute(arg) ? arg : resolve(cwd, arg))
+      .split(sep)
+      .join("/");
+    if (!(rel.startsWith("../") || rel === ".." || isAbsolute(rel))) inside.push(rel);
+  }
+  return inside;
 }
 
 export async function listCandidates(root: string): Promise<{ discovery: Discovery; paths: string[] }> {

@@ -254,7 +254,13 @@ function rollBack(
   setAside: readonly Staged[] = [],
 ): void {
   for (const file of staged) rmSync(file.temporary, { force: true });
-  for (const orphan of setAside) renameSync(orphan.temporary, orphan.target);
+  for (const orphan of setAside) {
+    try {
+      renameSync(orphan.temporary, orphan.target);
+    } catch {
+      // best effort: the error that started the roll-back is the one to report
+    }
+  }
   for (const directory of [...createdDirectories].reverse()) {
     // Only what this run created, and only while it holds nothing else.
     removeEmptyTree(directory);
@@ -323,8 +329,25 @@ export async function applyOutputs(
     rollBack(staged, createdDirectories, setAside);
     throw error instanceof IoError ? new IoError(`${error.message}; nothing was changed`) : error;
   }
-  for (const file of staged) renameSync(file.temporary, file.target);
+  let placed = 0;
+  try {
+    for (const file of staged) {
+      renameSync(file.temporary, file.target);
+      placed++;
+    }
+  } catch (error) {
+    // A rename beside a file written moments ago failed: put back what is left, say what happened.
+    rollBack(staged.slice(placed), [], setAside);
+    const path = staged[placed]?.target ?? "";
+    throw new IoError(
+      `cannot put ${relativeTo(root, path)} in place (${describeErrorCode(error) ?? String(error)}); ${placed} of ${staged.length} file(s) were already replaced`,
+    );
+  }
   for (const orphan of setAside) rmSync(orphan.temporary, { force: true });
+}
+
+function relativeTo(root: string, path: string): string {
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
 }
 
 /** Renames an orphaned file to a hidden temporary name beside it (undone by `rollBack`). */

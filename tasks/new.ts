@@ -141,9 +141,10 @@ function splitList(values: string[] | undefined): string[] | undefined {
 
 function requireValid(flag: string, value: string, problem: string | undefined): void {
   if (!problem) return;
-  // Checks written for the prompt name the value first ("3400 is already registered"); after
-  // `--port "3400"` that would say it twice.
-  const text = problem.startsWith(`${value} `) ? problem.slice(value.length + 1) : problem;
+  // The name and port checks, written for the prompt, name the value first ("3400 is already
+  // registered"); after `--port "3400"` that would say it twice. Other messages start with a verb.
+  const isNamedFirst = (flag === "--name" || flag === "--port") && problem.startsWith(`${value} `);
+  const text = isNamedFirst ? problem.slice(value.length + 1) : problem;
   throw new UsageError(`${flag} "${value}" ${text}`);
 }
 

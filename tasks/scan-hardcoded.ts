@@ -29,6 +29,7 @@ import {
   listCandidates,
   listUntrackedFiles,
   readStagedFiles,
+  rootRelativePaths,
   selectPaths,
 } from "../lib/scan-files.ts";
 import type { PortIndex } from "../lib/scan-findings.ts";
@@ -160,7 +161,9 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
       if (options.paths && options.paths.length > 0) {
         // A directory argument reaches its new, not yet tracked files too (ignored ones stay out).
         const candidates =
-          listed.discovery === "tracked" ? [...listed.paths, ...listUntrackedFiles(root)] : listed.paths;
+          listed.discovery === "tracked"
+            ? [...listed.paths, ...listUntrackedFiles(root, rootRelativePaths(root, cwd, options.paths))]
+            : listed.paths;
         const selected = selectPaths(root, cwd, options.paths, candidates);
         skipped["outside-root"] += selected.outside.length;
         paths = selected.paths;

@@ -36,7 +36,7 @@ beforeAll(async () => {
       }),
     );
   }
-  // Registry order: stacks by name, then services by port.
+  // Written highest port first: the script prints by stack, then port, not in the file's order.
   const ports = silent.map((listener) => listener.port).sort((a, b) => a - b);
   names = ports.map((_, index) => `slow-${index}`);
   const services = ports.map((port, index) =>
@@ -51,7 +51,7 @@ beforeAll(async () => {
       "      endpoint: /health",
     ].join("\n"),
   );
-  root = await makeRegistryRoot(edgeRegistry(services), "health-script-");
+  root = await makeRegistryRoot(edgeRegistry([...services].reverse()), "health-script-");
   const report = await runSync({ root });
   if (!report.isValid) throw new Error(JSON.stringify(report.diagnostics));
 });

@@ -259,6 +259,8 @@ describe("ports:new with flags (no terminal)", () => {
       ],
       ["--description", "short", 'new: --description "short" must be at least 10 characters'],
       ["--owner", "  ", 'new: --owner "  " must not be blank'],
+      // A value that happens to be the message's first word is not taken for the value named twice.
+      ["--description", "must", 'new: --description "must" must be at least 10 characters'],
       [
         "--description",
         "Order intake API   ",
