@@ -112,15 +112,16 @@ function isBaselineData(data: unknown): boolean {
 }
 
 /**
- * What an update may replace: a baseline of any version, or a `.json` file that no longer parses
- * (a baseline with merge-conflict markers, an emptied file). Never another file: a report, the
- * registry.
+ * What an update may replace: a baseline of any version, an empty file, or a baseline that a merge
+ * left with conflict markers. Never another file: a report, the registry, a JSON-with-comments
+ * config such as tsconfig.json.
  */
-function isReplaceable(path: string, source: string): boolean {
+function isReplaceable(source: string): boolean {
+  if (source.trim() === "") return true;
   try {
     return isBaselineData(JSON.parse(source));
   } catch {
-    return path.endsWith(".json");
+    return /^<{7} /m.test(source) && /^>{7} /m.test(source) && source.includes('"fingerprint"');
   }
 }
 
@@ -143,7 +144,7 @@ export function writeBaseline(root: string, path: string, content: string): void
   try {
     const info = lstatSync(target);
     if (info.isSymbolicLink()) throw new IoError(`${path}: refusing to write through a symlink`);
-    if (!info.isFile() || !isReplaceable(target, readFileSync(target, "utf8"))) {
+    if (!info.isFile() || !isReplaceable(readFileSync(target, "utf8"))) {
       throw new IoError(`${path}: exists and is not a scanner baseline; refusing to overwrite it`);
     }
   } catch (error) {

@@ -32,6 +32,9 @@ function readVariableEntry(text: string): PublishedPort | undefined {
 }
 
 /** `IP:H:C` or `H:C` (with a `${VAR:-H}` default), or a `${VAR}` host: the parts of one short entry. */
+/** The variable of a `${NAME:-N}` host port (after an optional `IP:`). */
+const DEFAULTED_HOST = /^(?:[0-9.]+:|\[[0-9a-fA-F:]*\]:)?\$\{([A-Za-z_][A-Za-z0-9_]*):?[-=]/;
+
 function readShortEntry(entry: string): PublishedPort | undefined {
   const published = readPublished(entry, 0, entry.length);
   if (!published) return readVariableEntry(entry);
@@ -41,7 +44,8 @@ function readShortEntry(entry: string): PublishedPort | undefined {
       .split(":")
       .pop() ?? "";
   const target = /^\d{1,5}$/.test(targetText) ? Number(targetText) : undefined;
-  return { published: published.port, target, text: entry };
+  const variable = DEFAULTED_HOST.exec(entry)?.[1];
+  return { published: published.port, target, text: entry, ...(variable ? { variable } : {}) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -57,9 +61,10 @@ export function readPortEntry(entry: unknown): PublishedPort | undefined {
   const target = typeof entry.target === "number" ? entry.target : undefined;
   const variable = VARIABLE_ONLY.exec(text)?.[1];
   if (variable) return { variable, target, text: `published: ${text}` };
-  const match = /^(?:\$\{[A-Za-z_][A-Za-z0-9_]*:?-)?(\d{1,5})\}?$/.exec(text);
-  if (!match?.[1]) return undefined;
-  return { published: Number(match[1]), target, text: `published: ${match[1]}` };
+  const match = /^(?:\$\{([A-Za-z_][A-Za-z0-9_]*):?-)?(\d{1,5})\}?$/.exec(text);
+  if (!match?.[2]) return undefined;
+  const defaulted = match[1] ? { variable: match[1] } : {};
+  return { published: Number(match[2]), target, text: `published: ${match[2]}`, ...defaulted };
 }
 
 /** The service whose `.env.shared` port variable is `variable`. */
@@ -78,10 +83,17 @@ function compareWithRegistry(
   spots: { host: Spot; variable?: Spot; target?: Spot },
   index: PortIndex,
   hasRegisteredEntry: boolean,
+  sidecars: ReadonlySet<string> = NO_SIDECARS,
 ): DriftMatch | undefined {
   const registered = index.byName.get(name);
-  if (registered && hasRegisteredEntry && !isRegisteredEntry(registered, mapping)) {
-    return compareExtraEntry(registered, mapping, spots, index);
+  if (registered && !isRegisteredEntry(registered, mapping)) {
+    const owner = ownerOfEntry(mapping, index);
+    // A second port of this service, recorded as an entry without a container named after it
+    // (rabbitmq-management for rabbitmq), or the port of a service that runs in this one's
+    // network (`network_mode: service:NAME`), which Compose makes this one publish: both are where
+    // they belong, in any file.
+    if (owner && (isSecondPortOf(name, owner) || sidecars.has(owner.name))) return undefined;
+    if (hasRegisteredEntry) return compareExtraEntry(registered, mapping, spots, index);
   }
   if (mapping.published === undefined) {
     return registered ? compareVariableEntry(registered, mapping, spots, index) : undefined;
@@ -95,7 +107,7 @@ function compareWithRegistry(
         ...base,
         rule: "compose-port-mismatch",
         // A second port published in another file (an override) reads like this too.
-        message: `service ${name} publishes ${mapping.published}, but the registry gives it ${registered.port}; use ${replacement}, or, for a second port of ${name}, register it as an entry without a container`,
+        message: `service ${name} publishes ${mapping.published}, but the registry gives it ${registered.port}; use ${replacement}, or, for a second port of ${name}, record it as an entry without a container named ${name}-<purpose>`,
         service: name,
         replacement,
       };
@@ -119,6 +131,36 @@ function compareWithRegistry(
   };
 }
 
+const NO_SIDECARS: ReadonlySet<string> = new Set();
+
+/** An entry without a container named `NAME-something`: how the registry records a second port of NAME. */
+function isSecondPortOf(name: string, owner: IndexedService): boolean {
+  return !owner.container && owner.name.startsWith(`${name}-`);
+}
+
+/** The registered service whose port (or port variable) an entry publishes. */
+function ownerOfEntry(mapping: PublishedPort, index: PortIndex): IndexedService | undefined {
+  if (mapping.published !== undefined) {
+    const byPort = index.byPort.get(mapping.published);
+    if (byPort) return byPort;
+  }
+  return mapping.variable ? ownerOfVariable(index, mapping.variable) : undefined;
+}
+
+/** For each service, the services that join its network (`network_mode: "service:NAME"`). */
+function sidecarsByHost(services: Record<string, unknown>): Map<string, Set<string>> {
+  const byHost = new Map<string, Set<string>>();
+  for (const [name, definition] of Object.entries(services)) {
+    const mode = isRecord(definition) ? definition.network_mode : undefined;
+    if (typeof mode !== "string" || !mode.startsWith("service:")) continue;
+    const host = mode.slice("service:".length);
+    const attached = byHost.get(host) ?? new Set<string>();
+    attached.add(name);
+    byHost.set(host, attached);
+  }
+  return byHost;
+}
+
 /** The entry that publishes the service's registered port, by number or by its variable. */
 function isRegisteredEntry(registered: IndexedService, mapping: PublishedPort | undefined): boolean {
   return mapping?.published === registered.port || mapping?.variable === registered.portVariable;
@@ -136,9 +178,9 @@ function hasRegisteredEntryOf(
 
 /**
  * A second port of a service whose registered port is published too (RabbitMQ's AMQP and its
- * management UI). The registry holds one port per service, so a second port is registered as an
- * entry without a container (nothing is generated for it, and no other service is given it). The
- * port of another container service is a collision: its own compose service publishes it too.
+ * management UI). The registry holds one port per service, so a second port is recorded as an
+ * entry without a container named after the service (nothing is generated for it, and no other
+ * service is given it). Another service's port there is a collision.
  */
 function compareExtraEntry(
   registered: IndexedService,
@@ -149,8 +191,7 @@ function compareExtraEntry(
   const besides = `besides its registered port ${registered.port}`;
   if (mapping.published === undefined) {
     const owner = mapping.variable ? ownerOfVariable(index, mapping.variable) : undefined;
-    // An unknown variable's port cannot be told; a native entry records a second port.
-    if (!owner?.container) return undefined;
+    if (!owner) return undefined; // an unknown variable: its port cannot be told
     return {
       ...(spots.variable ?? spots.host),
       port: owner.port,
@@ -160,7 +201,6 @@ function compareExtraEntry(
     };
   }
   const owner = index.byPort.get(mapping.published);
-  if (owner && !owner.container) return undefined;
   if (owner) {
     return {
       ...spots.host,
@@ -174,7 +214,7 @@ function compareExtraEntry(
     ...spots.host,
     port: mapping.published,
     rule: "compose-port-unknown",
-    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") ${besides}, and the registry does not know it; register it as an entry of its own without a container (npm run ports:new -- --no-container), so no other service is given it`,
+    message: `service ${registered.name} publishes ${mapping.published} ("${mapping.text}") ${besides}, and the registry does not know it; record it as an entry without a container named ${registered.name}-<purpose> (npm run ports:new -- --name ${registered.name}-<purpose> --no-container), so no other service is given it`,
   };
 }
 
@@ -238,6 +278,7 @@ export function matchComposeDrift(text: string, index: PortIndex): DriftMatch[] 
     locatedCount++;
   }
   const matches: DriftMatch[] = [];
+  const sidecars = sidecarsByHost(services);
   let parsedCount = 0;
   for (const [name, definition] of Object.entries(services)) {
     const ports = isRecord(definition) ? definition.ports : undefined;
@@ -261,6 +302,7 @@ export function matchComposeDrift(text: string, index: PortIndex): DriftMatch[] 
         { host: { offset: at.offset, length: at.length } },
         index,
         hasRegisteredEntry,
+        sidecars.get(name),
       );
       if (drift) matches.push(drift);
     }
@@ -337,12 +379,13 @@ function readLongEntry(node: Node, source: string): LocatedEntry | undefined {
       spots: { host: spot, variable: spot, ...(targetSpot ? { target: targetSpot } : {}) },
     };
   }
-  const match = /^["']?(?:\$\{[A-Za-z_][A-Za-z0-9_]*:?-)?(\d{1,5})/.exec(raw);
-  if (!match?.[1]) return undefined;
-  const digitsAt = publishedNode.range[0] + raw.indexOf(match[1]);
+  const match = /^["']?(?:\$\{([A-Za-z_][A-Za-z0-9_]*):?-)?(\d{1,5})/.exec(raw);
+  if (!match?.[2]) return undefined;
+  const digitsAt = publishedNode.range[0] + raw.indexOf(match[2]);
+  const defaulted = match[1] ? { variable: match[1] } : {};
   return {
-    mapping: { published: Number(match[1]), target, text: `published: ${match[1]}` },
-    spots: { host: { offset: digitsAt, length: match[1].length } },
+    mapping: { published: Number(match[2]), target, text: `published: ${match[2]}`, ...defaulted },
+    spots: { host: { offset: digitsAt, length: match[2].length } },
   };
 }
 
@@ -377,6 +420,8 @@ export function matchComposeDriftPrecisely(text: string, index: PortIndex): Drif
   const services = document.get("services", true);
   if (!isMap(services)) return [];
   const matches: DriftMatch[] = [];
+  const plainServices = services.toJSON() as unknown;
+  const sidecars = sidecarsByHost(isRecord(plainServices) ? plainServices : {});
   for (const pair of services.items) {
     if (!isScalar(pair.key) || !pair.value) continue;
     const name = String(pair.key.value);
@@ -396,7 +441,14 @@ export function matchComposeDriftPrecisely(text: string, index: PortIndex): Drif
       const spots = ports.alias
         ? { host: ports.alias, variable: ports.alias, target: ports.alias }
         : entry.spots;
-      const drift = compareWithRegistry(name, entry.mapping, spots, index, hasRegisteredEntry);
+      const drift = compareWithRegistry(
+        name,
+        entry.mapping,
+        spots,
+        index,
+        hasRegisteredEntry,
+        sidecars.get(name),
+      );
       if (drift) matches.push(drift);
     }
   }

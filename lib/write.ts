@@ -252,19 +252,22 @@ function rollBack(
   staged: readonly Staged[],
   createdDirectories: readonly string[],
   setAside: readonly Staged[] = [],
-): void {
+): string {
   for (const file of staged) rmSync(file.temporary, { force: true });
+  const stranded: string[] = [];
   for (const orphan of setAside) {
     try {
       renameSync(orphan.temporary, orphan.target);
     } catch {
-      // best effort: the error that started the roll-back is the one to report
+      stranded.push(`${orphan.target} is at ${orphan.temporary}`);
     }
   }
   for (const directory of [...createdDirectories].reverse()) {
     // Only what this run created, and only while it holds nothing else.
     removeEmptyTree(directory);
   }
+  // What could not be put back is said, after the error that started the roll-back.
+  return stranded.length > 0 ? `; could not put back: ${stranded.join(", ")}` : "";
 }
 
 function removeEmptyTree(directory: string): void {
@@ -326,8 +329,9 @@ export async function applyOutputs(
       }
     }
   } catch (error) {
-    rollBack(staged, createdDirectories, setAside);
-    throw error instanceof IoError ? new IoError(`${error.message}; nothing was changed`) : error;
+    const stranded = rollBack(staged, createdDirectories, setAside);
+    if (!(error instanceof IoError)) throw error;
+    throw new IoError(stranded ? `${error.message}${stranded}` : `${error.message}; nothing was changed`);
   }
   let placed = 0;
   try {
@@ -337,10 +341,10 @@ export async function applyOutputs(
     }
   } catch (error) {
     // A rename beside a file written moments ago failed: put back what is left, say what happened.
-    rollBack(staged.slice(placed), [], setAside);
+    const stranded = rollBack(staged.slice(placed), createdDirectories, setAside);
     const path = staged[placed]?.target ?? "";
     throw new IoError(
-      `cannot put ${relativeTo(root, path)} in place (${describeErrorCode(error) ?? String(error)}); ${placed} of ${staged.length} file(s) were already replaced`,
+      `cannot put ${relativeTo(root, path)} in place (${describeErrorCode(error) ?? String(error)}); ${placed} of ${staged.length} file(s) were already replaced${stranded}`,
     );
   }
   for (const orphan of setAside) rmSync(orphan.temporary, { force: true });

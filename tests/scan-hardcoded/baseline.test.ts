@@ -138,6 +138,10 @@ describe("baseline", () => {
     expect(runScan(["--baseline", "report.json"], root).stderr).toBe(
       "scan-hardcoded: report.json: not a scanner baseline (expected version 2 and a findings list)\n",
     );
+    // JSON with comments (tsconfig.json) does not parse, and is not a baseline either.
+    writeFileSync(join(root, "tsconfig.json"), '{\n  // strict\n  "compilerOptions": {}\n}\n');
+    expect(runScan(["--update-baseline", "--baseline", "tsconfig.json"], root).exitCode).toBe(2);
+    expect(readFileSync(join(root, "tsconfig.json"), "utf8")).toContain("// strict");
   });
 
   test("--update-baseline repairs a baseline that no longer parses (merge-conflict markers)", () => {

@@ -428,7 +428,7 @@ describe("files and compose", () => {
     const drift = matchComposeDrift(literal, index);
     expect(spotsOf(literal, drift)).toEqual([["compose-port-unknown", 15672, "15672"]]);
     expect(drift[0]?.message).toBe(
-      'service rabbitmq publishes 15672 ("15672:15672") besides its registered port 5672, and the registry does not know it; register it as an entry of its own without a container (npm run ports:new -- --no-container), so no other service is given it',
+      'service rabbitmq publishes 15672 ("15672:15672") besides its registered port 5672, and the registry does not know it; record it as an entry without a container named rabbitmq-<purpose> (npm run ports:new -- --name rabbitmq-<purpose> --no-container), so no other service is given it',
     );
     expect(drift[0]?.replacement).toBeUndefined();
     const variables = [
@@ -474,10 +474,52 @@ describe("files and compose", () => {
       '      - "5680:15672"',
     ].join("\n");
     expect(matchComposeDrift(second, withSecond)).toEqual([]);
+    // Also alone in an override file, and beside a registered variable with a wrong default (one finding).
+    const override = ["services:", "  rabbitmq:", "    ports:", '      - "5680:15672"'].join("\n");
+    expect(matchComposeDrift(override, withSecond)).toEqual([]);
+    const defaulted = [
+      "services:",
+      "  rabbitmq:",
+      "    ports:",
+      '      - "${RABBITMQ_PORT:-5999}:5672"',
+      '      - "5680:15672"',
+    ].join("\n");
+    expect(spotsOf(defaulted, matchComposeDrift(defaulted, withSecond))).toEqual([
+      ["compose-port-mismatch", 5999, "5999"],
+    ]);
+    // Another service's second port is not this one's.
+    const foreign = [
+      "services:",
+      "  redis:",
+      "    ports:",
+      '      - "${REDIS_PORT}:6379"',
+      '      - "5680:15672"',
+    ].join("\n");
+    expect(spotsOf(foreign, matchComposeDrift(foreign, withSecond))).toEqual([
+      ["compose-port-mismatch", 5680, "5680"],
+    ]);
     // Without the registered port among them, a different port is still a mismatch.
     const moved = ["services:", "  rabbitmq:", "    ports:", '      - "15672:15672"'].join("\n");
     expect(spotsOf(moved, matchComposeDrift(moved, index))).toEqual([
       ["compose-port-mismatch", 15672, "15672"],
+    ]);
+  });
+
+  test("a sidecar's port published by the service whose network it joins (network_mode) is where it belongs", () => {
+    const text = [
+      "services:",
+      "  redis:",
+      "    ports:",
+      '      - "${REDIS_PORT}:6379"',
+      '      - "3400:3400"',
+      "  workspace-api:",
+      '    network_mode: "service:redis"',
+    ].join("\n");
+    expect(matchComposeDrift(text, index)).toEqual([]);
+    expect(matchComposeDriftPrecisely(text, index)).toEqual([]);
+    const detached = text.replace('    network_mode: "service:redis"', "    image: x");
+    expect(spotsOf(detached, matchComposeDrift(detached, index))).toEqual([
+      ["compose-port-mismatch", 3400, "3400"],
     ]);
   });
 
@@ -549,8 +591,16 @@ describe("patterns of everyday files", () => {
     ],
     [
       "env",
-      "PORT_BACKLOG=2048\nPORT_POOL_SIZE=4000\nPORT_FROM=4000\nPORT_UPPER_BOUND=4099\nport_id=4010\n",
+      "PORT_BACKLOG=2048\nPORT_POOL_SIZE=4000\nPORT_SECS=3000\nPORT_UPPER_BOUND=4099\nport_id=4010\n",
       [],
+    ],
+    [
+      "env",
+      "PORT_FROM_HOST=8080\nDB_PORT_TO_EXPOSE=5432\n",
+      [
+        ["port-assignment", 8080],
+        ["port-assignment", 5432],
+      ],
     ],
     [
       "env",
