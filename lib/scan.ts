@@ -129,10 +129,11 @@ export function isGeneratedSource(text: string): boolean {
  * two kinds of literal can overlap, so the anchors are the ones a single combined pattern finds.
  */
 /**
- * `port`, `PORT` (or `PORT_HTTP`: up to four `_` segments after it) and `Port` before an operator
- * or a number. A key never ends in `port` or `PORT`
- * right after a letter or digit (`import`, `REPORT`), nor in `Port` after a capital: the look-backs
- * drop those here, where one native pass is cheap, instead of one call each to the key reader.
+ * `port`, `PORT` (or `PORT_HTTP`: up to four `_` segments after it) and `Port` before an operator,
+ * a number, or (for a flag in an exec-form list) a comma and a quoted number. A key never ends in
+ * `port` or `PORT` right after a letter or digit (`import`, `REPORT`), nor in `Port` after a
+ * capital: the look-backs drop those here, where one native pass is cheap, instead of one call
+ * each to the key reader.
  */
 const KEY_ANCHORS =
   /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
