@@ -12,6 +12,7 @@ import {
   type PatternKind,
   type RawMatch,
 } from "./scan.ts";
+import { looksLikeCompose } from "./scan-compose.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Registry index (plain data, built by lib/scan-index.ts, so the worker thread never loads the
@@ -60,10 +61,18 @@ export function findOwners(index: PortIndex, port: number, kind: PatternKind): P
   return undefined;
 }
 
-/** How a file of `fileKind` reads an env variable from `.env.shared`. */
-export function spellVariable(name: string, fileKind: FileKind): string {
-  if (fileKind === "code") return `process.env.${name}`;
-  if (fileKind === "json") return `${name} (from .env.shared; JSON cannot interpolate)`;
+/**
+ * How advice spells a variable: as the file's kind reads it, or closer than that. A YAML file that
+ * is not a compose file (a Helm values file, a workflow) reads no variables itself, so the advice
+ * names the value; an npm script in package.json runs in a shell, which reads `${NAME}`.
+ */
+export type Spelling = FileKind | "plain-yaml" | "npm-script";
+
+/** How a file read as `spelling` reads an env variable from `.env.shared`. */
+export function spellVariable(name: string, spelling: Spelling): string {
+  if (spelling === "code") return `process.env.${name}`;
+  if (spelling === "json") return `${name} (from .env.shared; JSON cannot interpolate)`;
+  if (spelling === "plain-yaml") return `the value of ${name} in .env.shared`;
   return `\${${name}}`;
 }
 
@@ -224,7 +233,7 @@ export function fingerprintOf(kind: string, file: string, normalized: string, oc
 
 type Described = Pick<Finding, "rule" | "message" | "service" | "replacement">;
 
-function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): Described {
+function describeMatch(match: RawMatch, fileKind: Spelling, index: PortIndex): Described {
   const owners = findOwners(index, match.port, match.kind);
   const fallbackNote = match.isFallback ? " (a fallback is still hardcoded)" : "";
   if (!owners) {
@@ -269,16 +278,18 @@ function describeMatch(match: RawMatch, fileKind: FileKind, index: PortIndex): D
 }
 
 /** For localhost on a container: the URL names its DNS name, which only resolves on its network. */
-function fromHostNote(kind: PatternKind, target: IndexedService, fileKind: FileKind): string {
+function fromHostNote(kind: PatternKind, target: IndexedService, fileKind: Spelling): string {
   if (!isLoopbackKind(kind) || !target.container) return "";
   if (!target.published) return ` (${target.name} is not published, so nothing on the host reaches it)`;
   return ` (from the host: localhost and ${spellVariable(target.portVariable, fileKind)})`;
 }
 
 /** `host.docker.internal:` with the port variable, spelled for the file. */
-function dockerHostReplacement(service: IndexedService, fileKind: FileKind): string {
+function dockerHostReplacement(service: IndexedService, fileKind: Spelling): string {
   if (fileKind === "code") return `host.docker.internal:\${process.env.${service.portVariable}}`;
-  if (fileKind === "json") return `host.docker.internal and ${spellVariable(service.portVariable, fileKind)}`;
+  if (fileKind === "json" || fileKind === "plain-yaml") {
+    return `host.docker.internal and ${spellVariable(service.portVariable, fileKind)}`;
+  }
   return `host.docker.internal:\${${service.portVariable}}`;
 }
 
@@ -288,7 +299,7 @@ function dockerHostReplacement(service: IndexedService, fileKind: FileKind): str
  */
 function describeContainerPort(
   match: RawMatch,
-  fileKind: FileKind,
+  fileKind: Spelling,
   services: readonly IndexedService[],
 ): Described {
   const fallbackNote = match.isFallback ? " (a fallback is still hardcoded)" : "";
@@ -344,11 +355,53 @@ function collectPending(input: SourceInput): Map<number, Pending> {
       replacement: drift.replacement,
     });
   }
+  // YAML that reads variables: compose, or a file already written with `${NAME}` (envsubst, a loader).
+  const isPlainYaml = fileKind === "yaml" && !looksLikeCompose(text) && !/\$\{[A-Za-z_]/.test(text);
+  const isPackageJson = fileKind === "json" && /(?:^|\/)package\.json$/.test(input.file);
   for (const match of matchPatterns(text, fileKind, minPort)) {
     if (pending.has(match.offset)) continue;
-    pending.set(match.offset, { ...match, ...describeMatch(match, fileKind, index) });
+    // A `ports:` item is compose syntax (a stack file too), which reads variables.
+    const spelling: Spelling =
+      isPlainYaml && match.kind !== "published-port"
+        ? "plain-yaml"
+        : isPackageJson && isInCommand(text, match.offset)
+          ? "npm-script"
+          : fileKind;
+    const described = describeMatch(match, spelling, index);
+    pending.set(match.offset, { ...match, ...unlessRedefinition(text, match, fileKind, described) });
   }
   return pending;
+}
+
+/** In package.json, a match inside a string with a space before it on its line: a command (a script). */
+function isInCommand(text: string, offset: number): boolean {
+  const before = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
+  const quotes = before.match(/(?<!\\)"/g)?.length ?? 0;
+  if (quotes % 2 === 0) return false; // not inside a string
+  return /\s/.test(before.slice(before.lastIndexOf('"') + 1));
+}
+
+/**
+ * `REDIS_PORT=6379` in an env or shell file is told to use `${REDIS_PORT}`: itself. That line
+ * redefines what .env.shared holds; the advice is to drop it and load .env.shared.
+ */
+function unlessRedefinition(
+  text: string,
+  match: RawMatch,
+  fileKind: FileKind,
+  described: Described,
+): Described {
+  if ((fileKind !== "env" && fileKind !== "shell") || !described.replacement || !described.service)
+    return described;
+  const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(described.replacement)?.[1];
+  const lineStart = text.lastIndexOf("\n", match.offset - 1) + 1;
+  const key = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(text.slice(lineStart, match.offset))?.[1];
+  if (!variable || key !== variable) return described;
+  return {
+    rule: described.rule,
+    service: described.service,
+    message: `${match.text} redefines ${variable}, which .env.shared already holds for ${described.service}; drop this line and load .env.shared instead`,
+  };
 }
 
 type Emitter = {

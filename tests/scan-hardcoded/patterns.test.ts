@@ -823,6 +823,44 @@ describe("advice", () => {
     ]);
   });
 
+  test("advice a file can follow: no self-reference in env files, values for plain YAML, shell in npm scripts", () => {
+    const advice = (file: string, text: string, fileKind: FileKind) =>
+      scanSource({ file, text, fileKind, index, minPort: DEFAULT_MIN_PORT }).findings.map((finding) => [
+        finding.replacement ?? null,
+        finding.message,
+      ]);
+    expect(advice(".env.example", "REDIS_PORT=6379\nREDIS_URL=redis://localhost:6379\n", "env")).toEqual([
+      [
+        null,
+        "REDIS_PORT=6379 redefines REDIS_PORT, which .env.shared already holds for redis; drop this line and load .env.shared instead",
+      ],
+      [
+        null,
+        "localhost:6379 redefines REDIS_URL, which .env.shared already holds for redis; drop this line and load .env.shared instead",
+      ],
+    ]);
+    // Another key keeps the usual advice.
+    expect(advice(".env.example", "CACHE_PORT=6379\n", "env").map(([replacement]) => replacement)).toEqual([
+      "${REDIS_PORT}",
+    ]);
+    // A Helm values file reads no variables; one already written with ${NAME} does, like compose.
+    expect(
+      advice("charts/api/values.yaml", "redis:\n  port: 6379\n", "yaml").map(([replacement]) => replacement),
+    ).toEqual(["the value of REDIS_PORT in .env.shared"]);
+    expect(
+      advice("config.yml", "url: ${REDIS_URL}\nredis:\n  port: 6379\n", "yaml").map(
+        ([replacement]) => replacement,
+      ),
+    ).toEqual(["${REDIS_PORT}"]);
+    // package.json: a script runs in a shell; a config value is JSON.
+    const packageJson =
+      '{\n  "scripts": { "dev": "next dev --port 3100" },\n  "config": { "port": 3100 }\n}\n';
+    expect(advice("apps/web/package.json", packageJson, "json").map(([replacement]) => replacement)).toEqual([
+      "${DASHBOARD_PORT}",
+      "DASHBOARD_PORT (from .env.shared; JSON cannot interpolate)",
+    ]);
+  });
+
   test("localhost on a container's port offers its URL, and localhost with the port from the host", () => {
     expect(advise('const db = "postgres://u:p@localhost:5433/db";\n', "code")).toEqual([
       [
