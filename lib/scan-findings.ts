@@ -382,7 +382,7 @@ function isInCommand(text: string, offset: number): boolean {
 }
 
 /**
- * `REDIS_PORT=6379` in an env or shell file is told to use `${REDIS_PORT}`: itself. That line
+ * `REDIS_PORT=NNNN` in an env or shell file is told to use `${REDIS_PORT}`: itself. That line
  * redefines what .env.shared holds; the advice is to drop it and load .env.shared.
  */
 function unlessRedefinition(
