@@ -64,7 +64,7 @@ export function findOwners(index: PortIndex, port: number, kind: PatternKind): P
 /**
  * How advice spells a variable: as the file's kind reads it, or closer than that. A YAML file that
  * is not a compose file (a Helm values file, a workflow) reads no variables itself, so the advice
- * names the value; an npm script in package.json runs in a shell, which reads `${NAME}`.
+ * says where to fill it in; an npm script in package.json runs in a shell, which reads `${NAME}`.
  */
 export type Spelling = FileKind | "plain-yaml" | "npm-script";
 
@@ -72,7 +72,7 @@ export type Spelling = FileKind | "plain-yaml" | "npm-script";
 export function spellVariable(name: string, spelling: Spelling): string {
   if (spelling === "code") return `process.env.${name}`;
   if (spelling === "json") return `${name} (from .env.shared; JSON cannot interpolate)`;
-  if (spelling === "plain-yaml") return `the value of ${name} in .env.shared`;
+  if (spelling === "plain-yaml") return name;
   return `\${${name}}`;
 }
 
@@ -355,8 +355,7 @@ function collectPending(input: SourceInput): Map<number, Pending> {
       replacement: drift.replacement,
     });
   }
-  // YAML that reads variables: compose, or a file already written with `${NAME}` (envsubst, a loader).
-  const isPlainYaml = fileKind === "yaml" && !looksLikeCompose(text) && !/\$\{[A-Za-z_]/.test(text);
+  const isPlainYaml = fileKind === "yaml" && !readsVariables(input.file, text);
   const isPackageJson = fileKind === "json" && /(?:^|\/)package\.json$/.test(input.file);
   for (const match of matchPatterns(text, fileKind, minPort)) {
     if (pending.has(match.offset)) continue;
@@ -368,22 +367,65 @@ function collectPending(input: SourceInput): Map<number, Pending> {
           ? "npm-script"
           : fileKind;
     const described = describeMatch(match, spelling, index);
-    pending.set(match.offset, { ...match, ...unlessRedefinition(text, match, fileKind, described) });
+    const advised =
+      spelling === "plain-yaml"
+        ? forPlainYaml(match, described)
+        : unlessRedefinition(text, match, fileKind, described);
+    pending.set(match.offset, { ...match, ...advised });
   }
   return pending;
 }
 
-/** In package.json, a match inside a string with a space before it on its line: a command (a script). */
-function isInCommand(text: string, offset: number): boolean {
-  const before = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
-  const quotes = before.match(/(?<!\\)"/g)?.length ?? 0;
-  if (quotes % 2 === 0) return false; // not inside a string
-  return /\s/.test(before.slice(before.lastIndexOf('"') + 1));
+/**
+ * YAML that reads `${NAME}`: a compose file (by name, or by its `services:` and `ports:`), or a file
+ * already written with `${NAME}` (envsubst, a config loader). A GitHub workflow reads `${{ }}` only.
+ */
+function readsVariables(path: string, text: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  if (/^(?:docker-)?compose[\w.-]*\.ya?ml$/i.test(name)) return true;
+  if (/(?:^|\/)\.github\/workflows\//.test(path)) return false;
+  return looksLikeCompose(text) || /\$\{[A-Za-z_]/.test(text);
+}
+
+/** A file that reads no variables can only be filled in where it is rendered, or keep its literal. */
+function forPlainYaml(match: RawMatch, described: Described): Described {
+  if (!described.service || !described.replacement) return described;
+  return {
+    rule: described.rule,
+    service: described.service,
+    message: `${match.text}: port ${match.port} belongs to ${described.service}; this file reads no variables, so fill in ${described.replacement} from .env.shared where it is rendered (helm --set, envsubst), or keep the literal with a ports:allow <reason> marker`,
+  };
 }
 
 /**
- * `REDIS_PORT=NNNN` in an env or shell file is told to use `${REDIS_PORT}`: itself. That line
- * redefines what .env.shared holds; the advice is to drop it and load .env.shared.
+ * In package.json, a match inside a string that holds a blank: a command (a script). The line is
+ * read as JSON strings are: a backslash escapes the next character.
+ */
+function isInCommand(text: string, offset: number): boolean {
+  let lineEnd = text.indexOf("\n", offset);
+  if (lineEnd < 0) lineEnd = text.length;
+  let stringStart = -1;
+  for (let at = text.lastIndexOf("\n", offset - 1) + 1; at < lineEnd; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 92 && stringStart >= 0) {
+      at++; // an escaped character
+    } else if (code === 34) {
+      if (stringStart < 0) {
+        stringStart = at;
+      } else {
+        if (stringStart < offset && offset < at) return /\s/.test(text.slice(stringStart + 1, at));
+        stringStart = -1;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * An env or shell line that sets the very variable the advice names (`REDIS_PORT=NNNN` told to use
+ * `${REDIS_PORT}`). A bare port assignment redefines what .env.shared holds: drop it. A URL for
+ * the host keeps localhost and takes the port (.env.shared's URL names the Docker network). A
+ * variable set for one command is taken from .env.shared instead.
  */
 function unlessRedefinition(
   text: string,
@@ -395,14 +437,38 @@ function unlessRedefinition(
     return described;
   const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(described.replacement)?.[1];
   const lineStart = text.lastIndexOf("\n", match.offset - 1) + 1;
-  const key = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(text.slice(lineStart, match.offset))?.[1];
+  const key = ASSIGNED_KEY.exec(text.slice(lineStart, match.offset))?.[1];
   if (!variable || key !== variable) return described;
+  const base = { rule: described.rule, service: described.service };
+  if (variable.endsWith("_URL")) {
+    const port = `\${${variable.slice(0, -"_URL".length)}_PORT}`;
+    return {
+      ...base,
+      message: `${match.text} redefines ${variable}: inside a container drop this line and load .env.shared; on the host keep localhost and take the port, ${port} (.env.shared's ${variable} names the Docker network)`,
+    };
+  }
+  let lineEnd = text.indexOf("\n", match.offset);
+  if (lineEnd < 0) lineEnd = text.length;
+  // What follows the value: nothing (a bare assignment) or a command. `}` closes a `${X:-NNNN}`.
+  const rest = text
+    .slice(match.offset + match.length, lineEnd)
+    .replace(/^[}"']+/, "")
+    .trim();
+  if (rest === "" || rest.startsWith("#")) {
+    return {
+      ...base,
+      message: `${match.text} redefines ${variable}, which .env.shared already holds; drop this line and load .env.shared instead`,
+    };
+  }
   return {
-    rule: described.rule,
-    service: described.service,
-    message: `${match.text} redefines ${variable}, which .env.shared already holds for ${described.service}; drop this line and load .env.shared instead`,
+    ...base,
+    message: `${match.text} sets ${variable} for one command; load .env.shared before it instead, which holds ${variable}`,
   };
 }
+
+/** `KEY=` at a line's start, after `export`, `readonly`, `local` or `declare` with its flags. */
+const ASSIGNED_KEY =
+  /^\s*(?:(?:export|readonly|local|declare(?:\s+-[A-Za-z]+)*)\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
 type Emitter = {
   file: string;

@@ -823,39 +823,73 @@ describe("advice", () => {
     ]);
   });
 
-  test("advice a file can follow: no self-reference in env files, values for plain YAML, shell in npm scripts", () => {
+  test("advice a file can follow: no self-reference in env files, plain YAML filled where rendered, shell in npm scripts", () => {
     const advice = (file: string, text: string, fileKind: FileKind) =>
       scanSource({ file, text, fileKind, index, minPort: DEFAULT_MIN_PORT }).findings.map((finding) => [
         finding.replacement ?? null,
         finding.message,
       ]);
-    expect(advice(".env.example", "REDIS_PORT=6379\nREDIS_URL=redis://localhost:6379\n", "env")).toEqual([
+    const env = [
+      "REDIS_PORT=6379",
+      "export TIMESCALEDB_PORT=5433 # the main database",
+      "REDIS_URL=redis://localhost:6379",
+      "",
+    ].join("\n");
+    expect(advice(".env.example", env, "env")).toEqual([
       [
         null,
-        "REDIS_PORT=6379 redefines REDIS_PORT, which .env.shared already holds for redis; drop this line and load .env.shared instead",
+        "REDIS_PORT=6379 redefines REDIS_PORT, which .env.shared already holds; drop this line and load .env.shared instead",
       ],
       [
         null,
-        "localhost:6379 redefines REDIS_URL, which .env.shared already holds for redis; drop this line and load .env.shared instead",
+        "TIMESCALEDB_PORT=5433 redefines TIMESCALEDB_PORT, which .env.shared already holds; drop this line and load .env.shared instead",
+      ],
+      [
+        null,
+        "localhost:6379 redefines REDIS_URL: inside a container drop this line and load .env.shared; on the host keep localhost and take the port, ${REDIS_PORT} (.env.shared's REDIS_URL names the Docker network)",
       ],
     ]);
-    // Another key keeps the usual advice.
+    // A variable set for one command keeps the command; another key keeps the usual advice.
+    expect(advice("run.sh", "REDIS_PORT=6379 node server.js\n", "shell")).toEqual([
+      [
+        null,
+        "REDIS_PORT=6379 sets REDIS_PORT for one command; load .env.shared before it instead, which holds REDIS_PORT",
+      ],
+    ]);
     expect(advice(".env.example", "CACHE_PORT=6379\n", "env").map(([replacement]) => replacement)).toEqual([
       "${REDIS_PORT}",
     ]);
-    // A Helm values file reads no variables; one already written with ${NAME} does, like compose.
-    expect(
-      advice("charts/api/values.yaml", "redis:\n  port: 6379\n", "yaml").map(([replacement]) => replacement),
-    ).toEqual(["the value of REDIS_PORT in .env.shared"]);
+    // A Helm values file reads no variables; a compose file by name, or a file with ${NAME}, does.
+    expect(advice("charts/api/values.yaml", "redis:\n  port: 6379\n", "yaml")).toEqual([
+      [
+        null,
+        "port: 6379: port 6379 belongs to redis; this file reads no variables, so fill in REDIS_PORT from .env.shared where it is rendered (helm --set, envsubst), or keep the literal with a ports:allow <reason> marker",
+      ],
+    ]);
+    const environment = "services:\n  api:\n    environment:\n      - REDIS_PORT=6379\n";
+    expect(advice("compose.yaml", environment, "yaml").map(([replacement]) => replacement)).toEqual([
+      "${REDIS_PORT}",
+    ]);
     expect(
       advice("config.yml", "url: ${REDIS_URL}\nredis:\n  port: 6379\n", "yaml").map(
         ([replacement]) => replacement,
       ),
     ).toEqual(["${REDIS_PORT}"]);
-    // package.json: a script runs in a shell; a config value is JSON.
-    const packageJson =
-      '{\n  "scripts": { "dev": "next dev --port 3100" },\n  "config": { "port": 3100 }\n}\n';
+    const workflow =
+      "services:\n  redis:\n    ports: [6379]\nenv:\n  HOME_DIR: ${HOME}\nwith:\n  port: 6379\n";
+    expect(advice(".github/workflows/ci.yml", workflow, "yaml").map(([replacement]) => replacement)).toEqual([
+      null,
+    ]);
+    // package.json: a script runs in a shell (also PORT=N before the command); a config value is JSON.
+    const packageJson = [
+      "{",
+      '  "scripts": { "dev": "next dev --port 3100", "start": "DASHBOARD_PORT=3100 next start" },',
+      '  "config": { "dir": "C:\\\\", "port": 3100 }',
+      "}",
+      "",
+    ].join("\n");
     expect(advice("apps/web/package.json", packageJson, "json").map(([replacement]) => replacement)).toEqual([
+      "${DASHBOARD_PORT}",
       "${DASHBOARD_PORT}",
       "DASHBOARD_PORT (from .env.shared; JSON cannot interpolate)",
     ]);
