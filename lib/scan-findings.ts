@@ -281,7 +281,9 @@ function describeMatch(match: RawMatch, fileKind: Spelling, index: PortIndex): D
 function fromHostNote(kind: PatternKind, target: IndexedService, fileKind: Spelling): string {
   if (!isLoopbackKind(kind) || !target.container) return "";
   if (!target.published) return ` (${target.name} is not published, so nothing on the host reaches it)`;
-  return ` (from the host: localhost and ${spellVariable(target.portVariable, fileKind)})`;
+  // JSON's spelling carries its own parenthesis; the name alone reads better inside this one.
+  const port = fileKind === "json" ? target.portVariable : spellVariable(target.portVariable, fileKind);
+  return ` (from the host: localhost and ${port})`;
 }
 
 /** `host.docker.internal:` with the port variable, spelled for the file. */

@@ -888,6 +888,9 @@ describe("advice", () => {
       "}",
       "",
     ].join("\n");
+    expect(advice("config.json", '{ "url": "http://localhost:3400" }\n', "json")[0]?.[1]).toBe(
+      "localhost:3400 hardcodes the port of workspace-api; use WORKSPACE_API_URL (from .env.shared; JSON cannot interpolate) instead (from the host: localhost and WORKSPACE_API_PORT)",
+    );
     expect(advice("apps/web/package.json", packageJson, "json").map(([replacement]) => replacement)).toEqual([
       "${DASHBOARD_PORT}",
       "${DASHBOARD_PORT}",
