@@ -33,6 +33,15 @@ async function start(args: string[] = []): Promise<{ root: string; terminal: Ter
 
 type Service = Record<string, unknown> & { name: string; port: number };
 
+/** The answers of a shop-cart entry given as flags, plus `extra`: the prompts left are the ones tested. */
+function cartFlags(...extra: string[]): string[] {
+  return [
+    ...["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"],
+    ...["--owner", "Web Team", "--description", "Cart service of the shop"],
+    ...extra,
+  ];
+}
+
 describe("ports:new in a terminal", () => {
   test("answers every prompt, validates while typing, writes the entry and syncs", async () => {
     const { root, terminal } = await start();
@@ -116,13 +125,7 @@ describe("ports:new in a terminal", () => {
   }, 90_000);
 
   test("a new network is declared, and a dependency it cannot reach is refused by the registry's rules", async () => {
-    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"].concat([
-      "--owner",
-      "Web Team",
-      "--description",
-      "Cart service of the shop",
-      "--container",
-    ]);
+    const flags = cartFlags("--container");
     const { root, terminal } = await start(flags);
     await terminal.waitFor("Networks");
     terminal.press("Down", "Space", "Enter"); // shop_net, [a new network…]
@@ -172,18 +175,7 @@ describe("ports:new in a terminal", () => {
   }, 90_000);
 
   test("several networks can be picked, an existing one and a new one", async () => {
-    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"].concat([
-      "--owner",
-      "Web Team",
-      "--description",
-      "Cart service of the shop",
-      "--container",
-      "--depends-on",
-      "shop-api",
-      "--health-endpoint",
-      "",
-      "--yes",
-    ]);
+    const flags = cartFlags("--container", "--depends-on", "shop-api", "--health-endpoint", "", "--yes");
     const { root, terminal } = await start(flags);
     await terminal.waitFor("Networks");
     terminal.press("Space", "Down", "Space", "Enter"); // [shop_net], [a new network…]
@@ -198,18 +190,7 @@ describe("ports:new in a terminal", () => {
   }, 90_000);
 
   test("a dry run in a terminal closes its frame and writes nothing", async () => {
-    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"].concat([
-      "--owner",
-      "Web Team",
-      "--description",
-      "Cart service of the shop",
-      "--no-container",
-      "--depends-on",
-      "",
-      "--health-endpoint",
-      "",
-      "--dry-run",
-    ]);
+    const flags = cartFlags("--no-container", "--depends-on", "", "--health-endpoint", "", "--dry-run");
     const { root, terminal } = await start(flags);
     expect(await terminal.waitForExit()).toBe(0);
     expect(terminal.screen()).toContain("└  dry run: nothing was written");
@@ -255,9 +236,7 @@ describe("ports:new in a terminal", () => {
   );
 
   test("a registry edited while the wizard waits is not overwritten", async () => {
-    const flags = ["--name", "shop-cart", "--stack", "web", "--port", "auto", "--protocol", "http"]
-      .concat(["--owner", "Web Team", "--description", "Cart service of the shop", "--no-container"])
-      .concat(["--depends-on", "", "--health-endpoint", ""]);
+    const flags = cartFlags("--no-container", "--depends-on", "", "--health-endpoint", "");
     const { root, terminal } = await start(flags);
     await terminal.waitFor("and run sync?");
     await appendFile(join(root, REGISTRY), "# edited by someone else\n");

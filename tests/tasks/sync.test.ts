@@ -151,6 +151,19 @@ describe("sync writes", () => {
   });
 });
 
+/** Sync without the privileges that bypass file modes, while tools/compose is read-only. */
+async function syncWithComposeDirReadOnly(root: string) {
+  await chmod(join(root, "tools/compose"), 0o555);
+  try {
+    return Bun.spawnSync(
+      [...permissionsApply(), process.execPath, join(REPO, "tasks/sync.ts"), "--root", root],
+      { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+    );
+  } finally {
+    await chmod(join(root, "tools/compose"), 0o755);
+  }
+}
+
 describe("all or nothing", () => {
   test("a file where an output directory belongs: one line, exit 2, nothing written", async () => {
     const root = await basicRoot();
@@ -170,13 +183,8 @@ describe("all or nothing", () => {
     // beside their targets when the first compose file fails.
     const root = await basicRoot();
     await mkdir(join(root, "tools/compose"), { recursive: true });
-    await chmod(join(root, "tools/compose"), 0o555);
     const before = (await readdir(root, { recursive: true })).sort(compareCodeUnits);
-    const result = Bun.spawnSync(
-      [...permissionsApply(), process.execPath, join(REPO, "tasks/sync.ts"), "--root", root],
-      { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
-    );
-    await chmod(join(root, "tools/compose"), 0o755);
+    const result = await syncWithComposeDirReadOnly(root);
     expect(result.stderr.toString()).toBe(
       "sync: cannot write tools/compose/docker-compose.data.yml (permission denied); nothing was changed\n",
     );
@@ -195,13 +203,8 @@ describe("all or nothing, with orphans and modes", () => {
     await writeFile(join(root, "tools/compose/docker-compose.gone.yml"), orphan);
     const envPath = join(root, ".env.shared");
     await writeFile(envPath, (await readFile(envPath, "utf8")).replace("SHOP_PORT=4000", "SHOP_PORT=4999"));
-    await chmod(join(root, "tools/compose"), 0o555);
     const before = await snapshot(root);
-    const result = Bun.spawnSync(
-      [...permissionsApply(), process.execPath, join(REPO, "tasks/sync.ts"), "--root", root],
-      { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
-    );
-    await chmod(join(root, "tools/compose"), 0o755);
+    const result = await syncWithComposeDirReadOnly(root);
     expect(result.stderr.toString()).toBe(
       "sync: cannot remove the orphaned tools/compose/docker-compose.gone.yml (permission denied); nothing was changed\n",
     );
