@@ -20,7 +20,9 @@ config/ports/index.json and config/ports/registry.schema.json from the registry.
 Options:
   --check            write nothing; list stale, missing and orphaned files with a diff (exit 1 if any)
   --ref REF          with --check: check the registry and generated files as commit REF has them
-                     (for a pre-push hook: what is pushed, not the work tree)
+                     (what is pushed, not the work tree)
+  --pushed           with --check: check each commit a pre-push hook is given on stdin (git's
+                     "<local ref> <local sha> <remote ref> <remote sha>" lines); HEAD without any
   --json             print one JSON document (SyncReport) instead of text
   --registry PATH    registry file, relative to the root (default: ${DEFAULT_REGISTRY_PATH})
   --root DIR         repository root (default: current directory)
@@ -122,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     check: { type: "boolean" },
     ref: { type: "string" },
+    pushed: { type: "boolean" },
     quiet: { type: "boolean" },
     ...TASK_FLAGS,
   });
@@ -131,7 +134,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const root = resolve(values.root ?? process.cwd());
   let report: SyncReport;
-  if (values.ref !== undefined) {
+  if (values.pushed) {
+    if (!values.check) throw new UsageError("--pushed needs --check: sync writes only the work tree");
+    if (values.ref !== undefined) throw new UsageError("pass either --ref or --pushed");
+    report = await checkPushed(root, values.registry);
+  } else if (values.ref !== undefined) {
     if (!values.check) throw new UsageError("--ref needs --check: sync writes only the work tree");
     report = await checkCommitted(root, values.ref, values.registry);
   } else {
@@ -145,6 +152,33 @@ async function main(argv: string[]): Promise<number> {
     await writeErr(stderr);
   }
   return exitCodeOf(report);
+}
+
+/**
+ * `--check` on each commit a push sends: git gives a pre-push hook one line per ref on stdin. The
+ * report of the first commit that is out of date, else of the last one. By hand (a terminal, or
+ * nothing on stdin) the commit checked is HEAD.
+ */
+async function checkPushed(root: string, registryPath: string | undefined): Promise<SyncReport> {
+  const { isTerminalByBinding } = await import("../lib/colors.ts");
+  const input = isTerminalByBinding(0) === true ? "" : await Bun.stdin.text();
+  const commits = [...new Set(parsePushLines(input))];
+  let report: SyncReport | undefined;
+  for (const commit of commits.length > 0 ? commits : ["HEAD"]) {
+    report = await checkCommitted(root, commit, registryPath);
+    if (!report.isValid || !report.isUpToDate) return report;
+  }
+  return report as SyncReport;
+}
+
+/** The local commits of git's pre-push lines; a deletion (all zeros) pushes none. */
+export function parsePushLines(input: string): string[] {
+  const commits: string[] = [];
+  for (const line of input.split("\n")) {
+    const localSha = line.trim().split(/\s+/)[1];
+    if (localSha && /^[0-9a-f]{40,64}$/.test(localSha) && !/^0+$/.test(localSha)) commits.push(localSha);
+  }
+  return commits;
 }
 
 /** `--check` on the files as commit `ref` has them, exported to a temporary root. */

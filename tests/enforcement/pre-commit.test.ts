@@ -255,6 +255,21 @@ describe("pre-commit, hardcoded ports", () => {
   });
 });
 
+/** A pre-push job run the way git runs the hook: `lines` on stdin, one per pushed ref. */
+function prePush(lines: string, extraEnv: Record<string, string> = {}) {
+  const result = Bun.spawnSync(
+    [join(repo.root, "node_modules", ".bin", "lefthook"), "run", "pre-push", "--job", "sync-check"],
+    {
+      cwd: repo.root,
+      env: { ...repo.env, ...extraEnv },
+      stdin: Buffer.from(lines),
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  return { exitCode: result.exitCode, output: `${result.stdout.toString()}${result.stderr.toString()}` };
+}
+
 describe("pre-push", () => {
   test("a hand-edited generated file that was committed blocks the push with the file, the diff and the fix", () => {
     const envShared = readFileSync(join(repo.root, ".env.shared"), "utf8");
@@ -274,6 +289,36 @@ describe("pre-push", () => {
     expect(push.output).toContain(
       "sync-check: generated files in the commits being pushed are out of date: run npm run ports:sync",
     );
+  });
+
+  test("a push of another branch checks that branch's commit, as git names it on stdin", () => {
+    const envShared = readFileSync(join(repo.root, ".env.shared"), "utf8");
+    repo.git("checkout", "-q", "-b", "hand-edited");
+    repo.write(".env.shared", envShared.replace("DASHBOARD_PORT=3100", "DASHBOARD_PORT=3199"));
+    repo.git("add", ".env.shared");
+    expect(repo.git("commit", "--no-verify", "-m", "Edit a generated file by hand").exitCode).toBe(0);
+    const sha = repo.git("rev-parse", "HEAD").stdout.trim();
+    repo.git("checkout", "-q", "main"); // HEAD is in sync; the branch being pushed is not
+    try {
+      const zeros = "0".repeat(40);
+      const stale = prePush(`refs/heads/hand-edited ${sha} refs/heads/hand-edited ${zeros}\n`);
+      expect(stale.exitCode).toBe(1);
+      expect(stale.output).toContain("stale    .env.shared\n");
+      // Nothing on stdin (run by hand) checks HEAD; a deleted ref pushes no commit.
+      expect(prePush("").exitCode).toBe(0);
+      expect(prePush(`(delete) ${zeros} refs/heads/old ${sha}\n`).exitCode).toBe(0);
+      // And through git itself, to a bare remote (the test job is left out of this push).
+      const remote = join(repo.root, "..", `${repo.root.split("/").pop()}-remote.git`);
+      expect(repo.git("init", "-q", "--bare", remote).exitCode).toBe(0);
+      repo.git("remote", "add", "origin", remote);
+      const push = repo.run(["git", "push", "origin", "hand-edited"], { env: { LEFTHOOK_EXCLUDE: "test" } });
+      expect(push.exitCode).not.toBe(0);
+      expect(push.output).toContain("stale    .env.shared");
+      repo.git("remote", "remove", "origin");
+      repo.run(["rm", "-rf", remote]);
+    } finally {
+      repo.git("branch", "-q", "-D", "hand-edited");
+    }
   });
 
   test("an uncommitted registry edit does not block pushing the commits that are in sync", () => {

@@ -147,7 +147,7 @@ describe("lefthook.yml", () => {
       ["registry", undefined],
     ]);
     expect(config["pre-push"].jobs.map((job: { run: string }) => job.run)).toEqual([
-      "node_modules/.bin/bun tasks/sync.ts --check --ref HEAD",
+      "node_modules/.bin/bun tasks/sync.ts --check --pushed",
       "npm test",
     ]);
     for (const job of [...config["pre-commit"].jobs, ...fixAndSync.group.jobs, ...config["pre-push"].jobs]) {

@@ -292,6 +292,16 @@ describe("files the loader will not parse", () => {
       stderr: `sync: --ref no-such-ref: not a commit of the repository at ${REPO}\n`,
       exitCode: 2,
     });
+    expect(runTask("sync", ["--root", REPO, "--pushed"])).toEqual({
+      stdout: "",
+      stderr: "sync: --pushed needs --check: sync writes only the work tree\n",
+      exitCode: 2,
+    });
+    expect(runTask("sync", ["--root", REPO, "--check", "--pushed", "--ref", "HEAD"])).toEqual({
+      stdout: "",
+      stderr: "sync: pass either --ref or --pushed\n",
+      exitCode: 2,
+    });
   });
 
   test("a root that does not exist is named as the problem, for every task that reads the registry", () => {
