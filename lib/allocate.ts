@@ -4,7 +4,15 @@
  * Pure: the registry and a snapshot of this machine's listeners in, values out.
  */
 import * as v from "valibot";
-import { compareCodeUnits, isEphemeralPort, LINUX_EPHEMERAL, parseRange, stackUsage } from "./derive.ts";
+import {
+  compareCodeUnits,
+  gatewayPortOf,
+  isEphemeralPort,
+  LINUX_EPHEMERAL,
+  parseRange,
+  stackUsage,
+  takenPorts,
+} from "./derive.ts";
 import { describeOwner, type Listener } from "./listeners.ts";
 import { type Protocol, type Registry, serviceSchema } from "./schema.ts";
 
@@ -33,9 +41,7 @@ export function suggestPort(
   const range = parseRange(rangeText);
   const label = `${stack} ${rangeText}`;
   if (!range) return { stack, range: rangeText, explanation: `stack ${stack} has no valid range` };
-  const registered = new Set(registry.services.map((service) => service.port));
-  const gateway = gatewayPortOf(registry);
-  if (gateway !== undefined) registered.add(gateway);
+  const registered = takenPorts(registry);
   const busy: string[] = [];
   let ephemeral = 0;
   let taken = 0;
@@ -97,17 +103,6 @@ export function checkPortChoice(
     return `${port} is in use by ${describeOwner(holder)} (${transport}); if that is the service itself, already running, add --allow-in-use`;
   }
   return undefined;
-}
-
-/** The port of `gatewayUrl`, which no new service should take (unless it is the gateway itself). */
-function gatewayPortOf(registry: Registry): number | undefined {
-  if (!registry.gatewayUrl) return undefined;
-  try {
-    const url = new URL(registry.gatewayUrl);
-    return url.port === "" ? undefined : Number(url.port);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Parses `--port`: "auto" (or nothing) means the suggestion; anything else must be a decimal integer. */
@@ -190,7 +185,8 @@ export function inspectOccupancy(registry: Registry, listeners: readonly Listene
     holders.push(toHolder(listener));
     byPort.set(listener.port, holders);
   }
-  const registered = new Set(registry.services.map((service) => service.port));
+  // The gateway's port is the registry's too: a listener there is not unknown.
+  const registered = takenPorts(registry);
   const inUse: RegisteredInUse[] = [];
   const containerPortsTaken: ContainerPortTaken[] = [];
   const services = [...registry.services].sort((a, b) => a.port - b.port || compareCodeUnits(a.name, b.name));

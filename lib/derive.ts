@@ -248,8 +248,28 @@ export type StackUsage = {
 };
 
 /** Range utilisation per stack, with up to `nextFreeCount` free ports (skipping registered and ephemeral ones). */
-export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] {
+/** The port of `gatewayUrl`, which no service may be given (unless it is the gateway itself). */
+export function gatewayPortOf(registry: Pick<Registry, "gatewayUrl">): number | undefined {
+  if (!registry.gatewayUrl) return undefined;
+  try {
+    const url = new URL(registry.gatewayUrl);
+    return url.port === "" ? undefined : Number(url.port);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ports nothing new may take: every registered port, and the gateway's. */
+export function takenPorts(registry: Registry): Set<number> {
   const taken = new Set(registry.services.map((service) => service.port));
+  const gateway = gatewayPortOf(registry);
+  if (gateway !== undefined) taken.add(gateway);
+  return taken;
+}
+
+export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] {
+  const taken = takenPorts(registry);
+  const sortedTaken = [...taken].sort((a, b) => a - b);
   return sortedStacks(registry).map((stack) => {
     const rangeText = registry.ranges[stack] ?? "";
     const range = parseRange(rangeText) ?? { min: 0, max: -1 };
@@ -257,6 +277,8 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
     const used = servicesOfStack(registry, stack).filter(
       (service) => service.port >= range.min && service.port <= range.max,
     ).length;
+    // Free counts every port taken inside the range: another stack's (ranges may overlap) and the gateway's.
+    const takenInRange = countBetween(sortedTaken, range.min, range.max);
     const nextFree: number[] = [];
     for (let port = range.min; port <= range.max && nextFree.length < nextFreeCount; port++) {
       if (!taken.has(port) && !isEphemeralPort(port)) nextFree.push(port);
@@ -268,10 +290,25 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
       max: range.max,
       size,
       used,
-      free: size - used,
+      free: Math.max(0, size - takenInRange),
       nextFree,
     };
   });
+}
+
+/** How many of the sorted `values` lie in [min, max]. */
+function countBetween(values: readonly number[], min: number, max: number): number {
+  const firstAtLeast = (bound: number) => {
+    let low = 0;
+    let high = values.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((values[middle] as number) < bound) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  return max < min ? 0 : firstAtLeast(max + 1) - firstAtLeast(min);
 }
 
 // Called once or twice per service in a single pass: the optimizing compiler costs more than it

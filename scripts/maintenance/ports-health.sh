@@ -68,12 +68,17 @@ probe() { # kind exposure scheme name stack network_host host_port network_port 
   local network_port="$8" path="$9" expected="${10}" host port status url
   if [ "$mode" = "network" ]; then host="$network_host"; port="$network_port"; else host="localhost"; port="$host_port"; fi
   if [ -n "$host_override" ]; then host="$host_override"; fi
+  # An IPv6 address: bare for /dev/tcp, in brackets in a URL (::1 or [::1] both work).
+  host="${host#\[}"
+  host="${host%\]}"
+  local url_host="$host"
+  case "$host" in *:*) url_host="[$host]" ;; esac
   if [ "$kind" = "udp" ]; then
-    report "skip" "$name" "$stack" "udp://${host}:${port}" "udp has no connection to probe"
+    report "skip" "$name" "$stack" "udp://${url_host}:${port}" "udp has no connection to probe"
   elif [ "$exposure" = "internal" ] && [ "$mode" = "host" ]; then
-    report "skip" "$name" "$stack" "${host}:${port}" "exposure internal: not published (check it with --network)"
+    report "skip" "$name" "$stack" "${url_host}:${port}" "exposure internal: not published (check it with --network)"
   elif [ "$kind" = "http" ]; then
-    url="${scheme}://${host}:${port}${path}"
+    url="${scheme}://${url_host}:${port}${path}"
     status="$(curl -g -k -s -o /dev/null -w '%{http_code}' --max-time "$timeout_s" --url "$url" || true)"
     if [ "$status" = "$expected" ]; then
       report "ok" "$name" "$stack" "$url" "-> ${status}"
@@ -83,9 +88,9 @@ probe() { # kind exposure scheme name stack network_host host_port network_port 
   else
     # shellcheck disable=SC2016 # $1 and $2 expand in the child shell, never in this one
     if timeout "$timeout_s" bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null; then
-      report "ok" "$name" "$stack" "tcp://${host}:${port}" "open"
+      report "ok" "$name" "$stack" "tcp://${url_host}:${port}" "open"
     else
-      report "FAIL" "$name" "$stack" "tcp://${host}:${port}" "refused or timed out"
+      report "FAIL" "$name" "$stack" "tcp://${url_host}:${port}" "refused or timed out"
     fi
   fi
 }

@@ -136,6 +136,49 @@ describe("the generated health script", () => {
     }
   });
 
+  test("an IPv6 host works bare or in brackets, for the HTTP and the TCP checks alike", async () => {
+    const web = Bun.serve({ hostname: "::1", port: 0, fetch: () => new Response("ok") });
+    const tcp = Bun.listen({ hostname: "::1", port: 0, socket: { data() {} } });
+    const service = (name: string, port: number, protocol: string) =>
+      [
+        `  - name: ${name}`,
+        "    stack: edge",
+        `    port: ${port}`,
+        `    protocol: ${protocol}`,
+        "    owner: Team A",
+        "    description: Listens on the IPv6 loopback",
+      ].join("\n");
+    const six = await makeRegistryRoot(
+      edgeRegistry([service("six-web", web.port as number, "http"), service("six-cache", tcp.port, "redis")]),
+      "health-ipv6-",
+    );
+    try {
+      await runSync({ root: six });
+      for (const host of ["::1", "[::1]"]) {
+        const result = await spawnAsync(["bash", OUTPUT_PATHS.health], six, {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          PORTS_HEALTH_HOST: host,
+          PORTS_HEALTH_TIMEOUT: "2",
+        });
+        expect({
+          host,
+          exitCode: result.exitCode,
+          summary: result.stdout.trimEnd().split("\n").at(-1),
+        }).toEqual({
+          host,
+          exitCode: 0,
+          summary: "2 healthy, 0 unhealthy, 0 skipped",
+        });
+        expect(result.stdout).toContain(`http://[::1]:${web.port}/`);
+        expect(result.stdout).toContain(`tcp://[::1]:${tcp.port}`);
+      }
+    } finally {
+      web.stop(true);
+      tcp.stop(true);
+      await removeDir(six);
+    }
+  });
+
   test("a PORTS_HEALTH_JOBS that is not a positive whole number is a usage error", async () => {
     expect(await runScript({ PORTS_HEALTH_JOBS: "0" })).toEqual({
       stdout: "",

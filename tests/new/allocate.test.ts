@@ -4,10 +4,12 @@ import { join } from "node:path";
 import {
   checkPortChoice,
   describeStacks,
+  inspectOccupancy,
   listOwners,
   parsePortText,
   suggestPort,
 } from "../../lib/allocate.ts";
+import { stackUsage } from "../../lib/derive.ts";
 import type { Listener } from "../../lib/listeners.ts";
 import { parseRegistry } from "../../lib/load.ts";
 import type { Registry } from "../../lib/schema.ts";
@@ -87,6 +89,24 @@ describe("checkPortChoice", () => {
         allowInUse: true,
       }),
     ).toBeUndefined();
+  });
+
+  test("the gateway's port counts as taken in the report's free ports, and is no unknown listener to doctor", () => {
+    const gated: Registry = { ...shop, gatewayUrl: "http://localhost:21101" };
+    const web = (registry: Registry) => stackUsage(registry).find((usage) => usage.stack === "web");
+    expect(web(shop)?.nextFree[0]).toBe(21101);
+    expect(web(gated)?.nextFree[0]).toBe(21103);
+    expect((web(shop)?.free ?? 0) - (web(gated)?.free ?? 0)).toBe(1);
+    const listener = {
+      transport: "tcp",
+      family: 4,
+      address: "127.0.0.1",
+      port: 21101,
+      inode: 1,
+      isContainerProcess: false,
+    } as const;
+    expect(inspectOccupancy(shop, [listener]).unknown).toHaveLength(1);
+    expect(inspectOccupancy(gated, [listener]).unknown).toEqual([]);
   });
 
   test("the gateway's port is never handed out; the ephemeral range only while its rule is on", () => {
