@@ -296,6 +296,20 @@ export function stackUsage(registry: Registry, nextFreeCount = 3): StackUsage[] 
   });
 }
 
+/** A range's use in whole percent: never 100 before it is full, never 0 once a port is used. */
+export function usagePercent(used: number, size: number): number {
+  if (size <= 0) return 0;
+  const percent = Math.round((used * 100) / size);
+  if (percent >= 100 && used < size) return 99;
+  if (percent === 0 && used > 0) return 1;
+  return percent;
+}
+
+/** Why a range offers no next free port: every port taken, or only ephemeral ones left. */
+export function describeNoFreePort(usage: Pick<StackUsage, "free">): string {
+  return usage.free > 0 ? "none outside the ephemeral range" : "full";
+}
+
 /** How many of the sorted `values` lie in [min, max]. */
 function countBetween(values: readonly number[], min: number, max: number): number {
   const firstAtLeast = (bound: number) => {

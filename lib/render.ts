@@ -13,6 +13,7 @@ import {
   containerPortOf,
   DOCKER_HOST_GATEWAY,
   deriveEnvNames,
+  describeNoFreePort,
   endpointOf,
   findService,
   HTTP_PROTOCOLS,
@@ -23,6 +24,7 @@ import {
   sharedEndpointOf,
   sortedStacks,
   stackUsage,
+  usagePercent,
 } from "./derive.ts";
 import { RULES } from "./diagnostics.ts";
 import { skipOptimizingCompiler } from "./jit.ts";
@@ -424,8 +426,8 @@ function planDocs(registry: Registry) {
   return {
     usage: usage.map((entry) => ({
       ...entry,
-      percent: entry.size > 0 ? Math.round((entry.used * 100) / entry.size) : 0,
-      next: entry.nextFree[0] === undefined ? "full" : String(entry.nextFree[0]),
+      percent: usagePercent(entry.used, entry.size),
+      next: entry.nextFree[0] === undefined ? describeNoFreePort(entry) : String(entry.nextFree[0]),
     })),
     byStack,
     deprecated,

@@ -5,7 +5,13 @@
 import { resolve } from "node:path";
 import { EXIT, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
-import { compareCodeUnits, type StackUsage, stackUsage } from "../lib/derive.ts";
+import {
+  compareCodeUnits,
+  describeNoFreePort,
+  type StackUsage,
+  stackUsage,
+  usagePercent,
+} from "../lib/derive.ts";
 import { countBySeverity, type Diagnostic, formatDiagnostic } from "../lib/diagnostics.ts";
 import { DEFAULT_REGISTRY_PATH } from "../lib/load.ts";
 import type { Registry } from "../lib/schema.ts";
@@ -83,10 +89,10 @@ function table(rows: string[][]): string[] {
   );
 }
 
-/** The next free ports, or why there are none: every port taken, or only taken and ephemeral ones left. */
+/** The next free ports, or why there are none: every port taken, or only ephemeral ones left. */
 function describeNextFree(stack: StackUsage): string {
   if (stack.nextFree.length > 0) return stack.nextFree.join(", ");
-  return stack.free > 0 ? "none (taken or ephemeral)" : "full";
+  return describeNoFreePort(stack);
 }
 
 export function formatReport(report: PortsReport, isColor: boolean): string {
@@ -109,7 +115,7 @@ export function formatReport(report: PortsReport, isColor: boolean): string {
           stack.range,
           String(stack.used),
           String(stack.size),
-          `${stack.size > 0 ? Math.round((stack.used * 100) / stack.size) : 0}%`,
+          `${usagePercent(stack.used, stack.size)}%`,
           describeNextFree(stack),
         ]),
       ]).map((line) => `  ${line}`),

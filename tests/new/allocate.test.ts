@@ -9,7 +9,7 @@ import {
   parsePortText,
   suggestPort,
 } from "../../lib/allocate.ts";
-import { stackUsage } from "../../lib/derive.ts";
+import { describeNoFreePort, stackUsage, usagePercent } from "../../lib/derive.ts";
 import type { Listener } from "../../lib/listeners.ts";
 import { parseRegistry } from "../../lib/load.ts";
 import type { Registry } from "../../lib/schema.ts";
@@ -89,6 +89,19 @@ describe("checkPortChoice", () => {
         allowInUse: true,
       }),
     ).toBeUndefined();
+  });
+
+  test("use in percent is 100 only when full and 0 only when empty; no free port says why", () => {
+    expect([
+      usagePercent(0, 200),
+      usagePercent(1, 2300),
+      usagePercent(199, 200),
+      usagePercent(200, 200),
+    ]).toEqual([0, 1, 99, 100]);
+    expect([describeNoFreePort({ free: 0 }), describeNoFreePort({ free: 3 })]).toEqual([
+      "full",
+      "none outside the ephemeral range",
+    ]);
   });
 
   test("the gateway's port counts as taken in the report's free ports, and is no unknown listener to doctor", () => {

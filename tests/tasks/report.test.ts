@@ -116,7 +116,7 @@ describe("report", () => {
     try {
       const lines = runTask("report", ["--root", root]).stdout.split("\n");
       expect(lines.find((line) => line.includes("40000-40002"))?.trim()).toBe(
-        "high   40000-40002  1     3     33%  none (taken or ephemeral)",
+        "high   40000-40002  1     3     33%  none outside the ephemeral range",
       );
     } finally {
       await removeDir(root);
