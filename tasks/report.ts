@@ -42,7 +42,7 @@ export type PortsReport = {
   services: number;
   stacks: StackUsage[];
   protocols: Record<string, number>;
-  deprecated: { name: string; port: number; replacement?: string }[];
+  deprecated: { name: string; port: number; replacement?: string; notes?: string }[];
   errors: number;
   warnings: number;
   diagnostics: Diagnostic[];
@@ -56,7 +56,12 @@ export function summarize(registry: Registry) {
   const deprecated = registry.services
     .filter((service) => service.deprecated)
     .sort((a, b) => compareCodeUnits(a.name, b.name))
-    .map((service) => ({ name: service.name, port: service.port, replacement: service.replacement }));
+    .map((service) => ({
+      name: service.name,
+      port: service.port,
+      replacement: service.replacement,
+      ...(service.notes ? { notes: service.notes } : {}),
+    }));
   return { stacks: stackUsage(registry, 3), protocols, deprecated };
 }
 
@@ -127,7 +132,10 @@ export function formatReport(report: PortsReport, isColor: boolean): string {
     lines.push("", paint("bold", "Deprecated"));
     if (report.deprecated.length === 0) lines.push("  none");
     for (const service of report.deprecated) {
-      lines.push(`  ${service.name} (${service.port}) -> ${service.replacement ?? "no replacement named"}`);
+      const notes = service.notes ? `: ${service.notes}` : "";
+      lines.push(
+        `  ${service.name} (${service.port}) -> ${service.replacement ?? "no replacement named"}${notes}`,
+      );
     }
     lines.push("");
   }

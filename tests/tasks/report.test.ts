@@ -105,6 +105,17 @@ describe("report", () => {
     expect([report.errors, report.warnings]).toEqual([0, 6]);
   });
 
+  test("a deprecated service shows its notes, as the docs page does", () => {
+    const result = runTask("report", ["--registry", "fixtures/sync/default/registry.yaml"]);
+    expect(result.stdout).toContain(
+      "Deprecated\n  documentation-api-legacy (3403) -> documentation-api: Remove once the old export scripts call documentation-api\n",
+    );
+    const json = JSON.parse(
+      runTask("report", ["--registry", "fixtures/sync/default/registry.yaml", "--json"]).stdout,
+    ) as PortsReport;
+    expect(json.deprecated[0]?.notes).toBe("Remove once the old export scripts call documentation-api");
+  });
+
   test("a range whose free ports are all ephemeral says so, not full", async () => {
     const root = await makeRegistryRoot(
       `${HEAD.replace('api: "4000-4099"', 'high: "40000-40002"')}${service("a", 40000, [], "high")}`.replace(
