@@ -3,9 +3,12 @@
  * Every generator and checker reads them from here, so `.env.shared`, compose files, the
  * health script, the docs page and the scanner can never disagree.
  */
+import { compareCodeUnits } from "./compare.ts";
 import { skipOptimizingCompiler } from "./jit.ts";
 import { type Protocol, RANGE_PATTERN } from "./registry-constants.ts";
 import type { Registry, Service } from "./schema.ts";
+
+export { compareCodeUnits };
 
 export const LINUX_EPHEMERAL = { min: 32768, max: 60999 } as const;
 /** The name a container uses to reach a service that runs natively on the host. */
@@ -199,10 +202,6 @@ export function findService(registry: Pick<Registry, "services">, name: string):
 export function sortedStacks(registry: Pick<Registry, "ranges">): string[] {
   // The default sort compares UTF-16 code units, as compareCodeUnits does.
   return Object.keys(registry.ranges).sort();
-}
-
-export function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const stackIndexes = new WeakMap<readonly Service[], Map<string, Service[]>>();

@@ -8,7 +8,7 @@
  */
 import { lstatSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
-import { compareCodeUnits } from "./derive.ts";
+import { compareCodeUnits } from "./compare.ts";
 import { ConfigError, IoError } from "./errors.ts";
 import type { Finding } from "./scan.ts";
 

@@ -6,9 +6,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type * as Valibot from "valibot";
 import { ConfigError, IoError } from "./errors.ts";
-import { DEFAULT_MIN_PORT } from "./scan-index.ts";
+import { PORT_MIN } from "./registry-constants.ts";
 
 export const DEFAULT_SCAN_CONFIG_PATH = "config/ports/scan.yaml";
+/** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */
+export const DEFAULT_MIN_PORT = PORT_MIN;
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 /** Built on first use: a scan without a settings file never loads valibot. */

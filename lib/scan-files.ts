@@ -10,6 +10,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { IoError, UsageError } from "./errors.ts";
+import { classifyPath } from "./scan.ts";
 
 export const DEFAULT_BASELINE_PATH = "config/ports/scan-baseline.json";
 export const BINARY_PROBE_BYTES = 8192;
@@ -38,6 +39,25 @@ export type PathFilter = (path: string) => boolean;
 export function createIgnoreFilter(globs: readonly string[]): PathFilter {
   const matchers = globs.map((pattern) => new Bun.Glob(pattern));
   return (path) => matchers.some((matcher) => matcher.match(path));
+}
+
+/**
+ * What a scan does with a listed path: reads it, or passes it as "ignored" (an `ignore` glob of the
+ * settings; counted) or "excluded" (a kind the scanner does not read, or one of the toolkit's own
+ * files: never counted).
+ */
+export type PathVerdict = "read" | "ignored" | "excluded";
+
+export function createPathFilter(settings: {
+  ignore: readonly string[];
+  exclude: readonly string[];
+}): (path: string) => PathVerdict {
+  const excluded = new Set(settings.exclude);
+  const isIgnored = createIgnoreFilter(settings.ignore);
+  return (path) => {
+    if (!classifyPath(path) || excluded.has(path)) return "excluded";
+    return isIgnored(path) ? "ignored" : "read";
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,8 +197,14 @@ export function hasNulByte(bytes: Uint8Array): boolean {
   return probe.indexOf(0) >= 0;
 }
 
-/** Reads files under one root, remembering which directories stay inside it. */
-export function createReader(root: string, maxFileBytes: number) {
+/**
+ * A file's bytes, in the reader's own buffer (valid until its next read), or why it was skipped.
+ * The NUL probe is done: bytes are text.
+ */
+export type ByteReadResult = { bytes: Buffer; length: number } | { skip: SkipReason };
+
+/** Reads files under one root as bytes, remembering which directories stay inside it. */
+export function createByteReader(root: string, maxFileBytes: number): (path: string) => ByteReadResult {
   const realRoot = realpathSync(root);
   const prefix = root.endsWith(sep) ? root : root + sep;
   const directoryInside = new Map<string, boolean>();
@@ -197,11 +223,11 @@ export function createReader(root: string, maxFileBytes: number) {
   };
   // One buffer for every file: it grows up to the size cap plus one byte, never beyond.
   let bytes = Buffer.allocUnsafe(Math.min(256 * 1024, maxFileBytes + 1));
-  const classifyOdd = (fd: number, isEmpty: boolean): ReadResult => {
+  const classifyOdd = (fd: number, isEmpty: boolean): ByteReadResult => {
     if (!fstatSync(fd).isFile()) return { skip: "special" };
-    return isEmpty ? { text: "" } : { skip: "too-large" };
+    return isEmpty ? { bytes, length: 0 } : { skip: "too-large" };
   };
-  return (path: string): ReadResult => {
+  return (path) => {
     if (!isInside(path.slice(0, path.lastIndexOf("/") + 1))) return { skip: "outside-root" };
     let fd: number;
     try {
@@ -222,13 +248,16 @@ export function createReader(root: string, maxFileBytes: number) {
           bytes.copy(grown, 0, 0, length);
           bytes = grown;
         }
-        const count = readSync(fd, bytes, length, bytes.length - length, null);
-        if (count === 0) break;
+        const wanted = bytes.length - length;
+        const count = readSync(fd, bytes, length, wanted, null);
         length += count;
+        // A regular file reads short only at its end: no second read to hear so (a FIFO named on
+        // the command line, which may also read short, gives what it holds and never blocks).
+        if (count < wanted) break;
       }
       if (length === 0 || length > maxFileBytes) return classifyOdd(fd, length === 0);
       if (hasNulByte(bytes.subarray(0, length))) return { skip: "binary" };
-      return { text: bytes.toString("utf8", 0, length) };
+      return { bytes, length };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "EISDIR" || code === "EAGAIN") return { skip: "special" };
@@ -236,6 +265,15 @@ export function createReader(root: string, maxFileBytes: number) {
     } finally {
       closeSync(fd);
     }
+  };
+}
+
+/** Reads files under one root as text (see `createByteReader`). */
+export function createReader(root: string, maxFileBytes: number): (path: string) => ReadResult {
+  const readBytes = createByteReader(root, maxFileBytes);
+  return (path) => {
+    const read = readBytes(path);
+    return "skip" in read ? read : { text: read.bytes.toString("utf8", 0, read.length) };
   };
 }
 

@@ -40,6 +40,11 @@ export type PortIndex = {
   byName: Map<string, IndexedService>;
 };
 
+/** The index of no registry (missing or invalid): every port is unregistered. */
+export function createEmptyPortIndex(): PortIndex {
+  return { byPort: new Map(), byContainerPort: new Map(), byName: new Map() };
+}
+
 /** Kinds whose literal is a listen port, which may be a container port as well as a host port. */
 function readsListenPort(kind: PatternKind): boolean {
   return kind === "port-assignment" || kind === "fallback-port";

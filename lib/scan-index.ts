@@ -4,12 +4,8 @@
  * thread as it is.
  */
 import { containerPortOf, deriveEnvNames, isContainer } from "./derive.ts";
-import { PORT_MIN } from "./registry-constants.ts";
 import type { IndexedService, PortIndex } from "./scan-findings.ts";
 import type { Registry } from "./schema.ts";
-
-/** Lower ports (80, 443, 22) are well-known service ports that no registry entry can own. */
-export const DEFAULT_MIN_PORT = PORT_MIN;
 
 export function createPortIndex(registry: Registry | undefined): PortIndex {
   const byPort = new Map<number, IndexedService>();

@@ -1,12 +1,8 @@
-/** The second scanning thread: claims chunks of the shared list and posts its batch back. */
-import { claimWorkerStart, emptyWorkerResult, scanAsWorker, type WorkerRequest } from "./scan-batch.ts";
+/** The second scanning thread: reads the files of the scan's list ahead of the main thread. */
+import { readAheadAsWorker, type WorkerRequest } from "./scan-read-ahead.ts";
 
 declare const self: Worker;
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
-  if (!claimWorkerStart(event.data.counter)) {
-    self.postMessage(emptyWorkerResult());
-    return;
-  }
-  self.postMessage(scanAsWorker(event.data));
+  readAheadAsWorker(event.data);
 };

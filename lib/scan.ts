@@ -123,10 +123,11 @@ export function isGeneratedSource(text: string): boolean {
 // Pattern matching
 
 /**
- * Anchors: the places a match can start. Three regexes of literal alternatives with bounded
- * look-aheads, plus the host literals found by looking back from each `:digit` (one cheap pattern
- * instead of five alternatives tried at every position). Each is linear in the text length; no
- * two kinds of literal can overlap, so the anchors are the ones a single combined pattern finds.
+ * Anchors: the places a match can start. Three passes of literal alternatives with bounded
+ * look-aheads: port names, env references, and the rest, which include a `:digit` from which host
+ * literals are found by looking back (one cheap pattern instead of five alternatives tried at every
+ * position). Each is linear in the text length; no two kinds of literal can overlap, so the anchors
+ * are the ones a single combined pattern finds.
  */
 /**
  * `port`, `PORT` (or `PORT_HTTP`: up to four `_` segments after it) and `Port` before an operator,
@@ -137,13 +138,30 @@ export function isGeneratedSource(text: string): boolean {
  */
 const KEY_ANCHORS =
   /(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)/g;
-const ENV_ANCHORS = /env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))/g;
-const PUBLISH_ANCHORS = /(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))/g;
-/** `.listen(NNNN` in code: `app.listen(NNNN)`, `server.listen(NNNN, "0.0.0.0")`. */
-const LISTEN_ANCHORS = /\.listen\((?=[ \t]{0,16}\d)/g;
-/** `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` anywhere: a default that is still a hardcoded port. */
-const DEFAULT_ANCHORS = /\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
-const COLON_DIGIT = /:\d/g;
+/**
+ * `env.X` or `env["X"]` where X is a port name as `isPortName` reads it: `PORT` or `port` at the
+ * start or after `_` and not followed by a letter or digit, `Port` after a lower-case letter or digit
+ * and not followed by one, or `Port` alone. `env.REPORT_TIMEOUT` is not an anchor.
+ */
+const ENV_ANCHORS =
+  /env(?=(?:\.|\[["'])(?:(?:[A-Za-z0-9_]{0,63}_)?(?:PORT|port)(?![A-Za-z0-9])|[A-Za-z0-9_]{0,63}[a-z0-9]Port(?![a-z0-9])|Port(?![A-Za-z0-9_])))/g;
+/**
+ * One pass for the anchors that start with a rarer character, each with its own first character:
+ * `-p` or `--publish` before a port, `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` (a default that is
+ * still a hardcoded port), `.listen(NNNN` in code (`app.listen(NNNN)`), and a colon before a digit,
+ * where the host literals are found by looking back. Defaults and `.listen(` apply only in some files.
+ */
+const PUBLISH = String.raw`(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))`;
+const DEFAULT = String.raw`\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)`;
+const LISTEN = String.raw`\.listen\((?=[ \t]{0,16}\d)`;
+const COLON_DIGIT = String.raw`:\d`;
+/** Indexed by `withDefaults` (1) plus `withListen` (2). */
+const MARK_ANCHORS = [
+  [PUBLISH, COLON_DIGIT],
+  [PUBLISH, DEFAULT, COLON_DIGIT],
+  [PUBLISH, LISTEN, COLON_DIGIT],
+  [PUBLISH, DEFAULT, LISTEN, COLON_DIGIT],
+].map((alternatives) => new RegExp(alternatives.join("|"), "g"));
 /** Host literals by their last character, for the look-back from a colon. */
 const HOSTS_BY_LAST_CHAR: Record<number, readonly string[]> = {
   116: ["localhost"], // t
@@ -164,10 +182,7 @@ export function collectAnchors(text: string, withDefaults = true, withListen = f
   const anchors: Anchor[] = [];
   addPatternAnchors(KEY_ANCHORS, text, anchors);
   addPatternAnchors(ENV_ANCHORS, text, anchors);
-  addPatternAnchors(PUBLISH_ANCHORS, text, anchors);
-  if (withDefaults) addPatternAnchors(DEFAULT_ANCHORS, text, anchors);
-  if (withListen) addPatternAnchors(LISTEN_ANCHORS, text, anchors);
-  addHostAnchors(text, anchors);
+  addMarkAnchors(MARK_ANCHORS[(withDefaults ? 1 : 0) + (withListen ? 2 : 0)] as RegExp, text, anchors);
   return anchors.length > 1 ? anchors.sort(byStart) : anchors;
 }
 
@@ -182,18 +197,24 @@ function addPatternAnchors(pattern: RegExp, text: string, anchors: Anchor[]): vo
   }
 }
 
-/** Host literals, found by looking back from each colon followed by a digit. */
-function addHostAnchors(text: string, anchors: Anchor[]): void {
-  COLON_DIGIT.lastIndex = 0;
-  for (let found = COLON_DIGIT.exec(text); found !== null; found = COLON_DIGIT.exec(text)) {
-    const colon = found.index;
-    const candidates = HOSTS_BY_LAST_CHAR[text.charCodeAt(colon - 1)];
-    if (!candidates) continue;
-    for (const host of candidates) {
-      if (text.endsWith(host, colon)) {
-        anchors.push({ start: colon - host.length, anchor: host });
-        break;
-      }
+/** The anchors of one of the `MARK_ANCHORS` patterns; host literals by looking back from a colon. */
+function addMarkAnchors(pattern: RegExp, text: string, anchors: Anchor[]): void {
+  pattern.lastIndex = 0;
+  for (let found = pattern.exec(text); found !== null; found = pattern.exec(text)) {
+    if (text.charCodeAt(found.index) === 58)
+      addHostAnchor(text, found.index, anchors); // :
+    else anchors.push({ start: found.index, anchor: found[0] });
+  }
+}
+
+/** The host literal that ends at `colon`, if any. */
+function addHostAnchor(text: string, colon: number, anchors: Anchor[]): void {
+  const candidates = HOSTS_BY_LAST_CHAR[text.charCodeAt(colon - 1)];
+  if (!candidates) return;
+  for (const host of candidates) {
+    if (text.endsWith(host, colon)) {
+      anchors.push({ start: colon - host.length, anchor: host });
+      return;
     }
   }
 }
@@ -267,7 +288,7 @@ function isPortSetting(name: string): boolean {
     });
 }
 
-function isPortName(name: string): boolean {
+export function isPortName(name: string): boolean {
   return PORT_NAME.test(name) && !NOT_A_PORT_NAME.test(name) && !isPortSetting(name);
 }
 
@@ -866,7 +887,8 @@ skipOptimizingCompiler(
   matchDefaultExpansion,
   collectAnchors,
   addPatternAnchors,
-  addHostAnchors,
+  addMarkAnchors,
+  addHostAnchor,
   matchPatterns,
   matchHost,
   matchEnvReference,

@@ -6,16 +6,15 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { EXIT, parseChoice, parseFlags, runTask, TASK_FLAGS } from "../lib/cli.ts";
 import { createColors, shouldColorStdout } from "../lib/colors.ts";
-import { compareCodeUnits } from "../lib/derive.ts";
+import { compareCodeUnits } from "../lib/compare.ts";
 import { IoError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_REGISTRY_PATH, displayPath } from "../lib/paths.ts";
 import { ALLOW_MARKERS, type Finding } from "../lib/scan.ts";
-import { applyBaseline, readBaseline, renderBaseline, writeBaseline } from "../lib/scan-baseline.ts";
 import {
   type BatchResult,
   type BatchSettings,
+  countIgnored,
   createBatch,
-  createPathFilter,
   PARALLEL_THRESHOLD,
   type SkipCount,
   scanOne,
@@ -24,6 +23,7 @@ import {
 } from "../lib/scan-batch.ts";
 import { DEFAULT_SCAN_CONFIG_PATH, loadScanConfig } from "../lib/scan-config.ts";
 import {
+  createPathFilter,
   DEFAULT_BASELINE_PATH,
   type Discovery,
   listCandidates,
@@ -32,9 +32,8 @@ import {
   rootRelativePaths,
   selectPaths,
 } from "../lib/scan-files.ts";
-import type { PortIndex } from "../lib/scan-findings.ts";
-import { createPortIndex } from "../lib/scan-index.ts";
-import { renderSarif, type SarifLog } from "../lib/scan-sarif.ts";
+import { createEmptyPortIndex, type PortIndex } from "../lib/scan-findings.ts";
+import type { SarifLog } from "../lib/scan-sarif.ts";
 import { writeOut } from "../lib/stdio.ts";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -124,12 +123,13 @@ async function loadIndex(
   const file = displayPath(absolute, root);
   if (!existsSync(absolute)) {
     if (registryPath !== undefined) throw new IoError(`${registryPath}: no such registry file`);
-    return { index: createPortIndex(undefined), registry: { file, status: "missing", services: 0 } };
+    return { index: createEmptyPortIndex(), registry: { file, status: "missing", services: 0 } };
   }
-  // The schema and rules load only when there is a registry to check.
+  // The schema, the rules and the derivations load only when there is a registry to check.
   const { validateRegistryFile } = await import("../lib/validate.ts");
   const result = await validateRegistryFile(absolute, root);
   const status: RegistryStatus = result.registry ? "valid" : "invalid";
+  const { createPortIndex } = await import("../lib/scan-index.ts");
   return {
     index: createPortIndex(result.registry),
     registry: { file, status, services: result.registry?.services.length ?? 0 },
@@ -193,12 +193,17 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
     let batch: BatchResult;
     if (options.isStaged) {
       batch = createBatch();
-      const accept = createPathFilter(settings);
-      for (const file of readStagedFiles(root, config.maxFileBytes, (path) => accept(path, batch))) {
+      const filter = createPathFilter(settings);
+      const accept = (path: string) => {
+        const verdict = filter(path);
+        if (verdict === "ignored") countIgnored(batch);
+        return verdict === "read";
+      };
+      for (const file of readStagedFiles(root, config.maxFileBytes, accept)) {
         scanOne(batch, file.path, file, index, config.minPort);
       }
     } else {
-      batch = await scanPaths(paths, index, settings, worker);
+      batch = scanPaths(paths, index, settings, worker);
     }
     return finishReport({ options, root, discovery, registry, skipped, batch, baselinePath });
   } finally {
@@ -206,7 +211,7 @@ export async function run(options: ScanOptions): Promise<ScanReport> {
   }
 }
 
-function finishReport(input: {
+async function finishReport(input: {
   options: ScanOptions;
   root: string;
   discovery: ScanReport["discovery"];
@@ -214,13 +219,13 @@ function finishReport(input: {
   skipped: SkippedCounts;
   batch: BatchResult;
   baselinePath: string | undefined;
-}): ScanReport {
+}): Promise<ScanReport> {
   const { options, root, discovery, registry, skipped, batch, baselinePath } = input;
   for (const [reason, count] of Object.entries(batch.skipped) as [SkipCount, number][])
     skipped[reason] += count;
   const filesScanned = batch.filesScanned;
   const inline = batch.inline;
-  let findings = batch.findings;
+  const findings = batch.findings;
   findings.sort(compareFindings);
 
   const report: ScanReport = {
@@ -233,19 +238,34 @@ function finishReport(input: {
     staleBaseline: 0,
     findings,
   };
+  if (options.shouldUpdateBaseline || baselinePath !== undefined) {
+    await applyBaselineFile(report, options, root, baselinePath);
+  }
+  return report;
+}
+
+/** Records the findings in the baseline, or drops the ones it records (the module loads only then). */
+async function applyBaselineFile(
+  report: ScanReport,
+  options: ScanOptions,
+  root: string,
+  baselinePath: string | undefined,
+): Promise<void> {
+  const { applyBaseline, readBaseline, renderBaseline, writeBaseline } = await import(
+    "../lib/scan-baseline.ts"
+  );
+  const { findings, discovery } = report;
   if (options.shouldUpdateBaseline) {
     const target = baselinePath ?? DEFAULT_BASELINE_PATH;
     writeBaseline(root, target, renderBaseline(findings));
     report.baselineWritten = { file: target, findings: findings.length };
   } else if (baselinePath !== undefined) {
     const split = applyBaseline(findings, readBaseline(root, baselinePath));
-    findings = split.kept;
-    report.findings = findings;
+    report.findings = split.kept;
     report.suppressed.baseline = split.baselined;
     // Only a full scan can tell that an entry matches nothing any more.
     report.staleBaseline = discovery === "tracked" || discovery === "glob" ? split.stale : 0;
   }
-  return report;
 }
 
 export function formatFinding(finding: Finding): string {
@@ -346,6 +366,7 @@ async function main(argv: string[]): Promise<number> {
   if (format === "json") {
     await writeOut(`${JSON.stringify(report, null, 2)}\n`);
   } else if (format === "sarif") {
+    const { renderSarif } = await import("../lib/scan-sarif.ts");
     const log: SarifLog = renderSarif(report.findings, {
       level: isWarn ? "warning" : "error",
       version: packageJson.version,

@@ -2,17 +2,19 @@
  * The command line: help, usage errors on one line, registry states, --warn, settings errors.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type BatchSettings,
-  joinPaths,
-  PARALLEL_THRESHOLD,
-  scanAsWorker,
-  scanClaimed,
-  splitPaths,
-} from "../../lib/scan-batch.ts";
+import { type BatchSettings, PARALLEL_THRESHOLD, scanPaths, startScanWorker } from "../../lib/scan-batch.ts";
+import { createByteReader, createPathFilter, createReader } from "../../lib/scan-files.ts";
 import { createPortIndex } from "../../lib/scan-index.ts";
+import {
+  createReadAhead,
+  createReadAheadConsumer,
+  joinPaths,
+  type ReadOutcome,
+  readAhead,
+  splitPaths,
+} from "../../lib/scan-read-ahead.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
 import { copyFixture, createGitRepo, registryRoot, removeTempRoots, runScan } from "./support.ts";
 
@@ -153,31 +155,105 @@ function createLargeTree(): string {
 }
 
 describe("two scanning threads", () => {
-  test("the worker's side filters, scans and serializes exactly what one thread does", () => {
+  const largeTreeSettings = (root: string): BatchSettings => ({
+    root,
+    minPort: 1024,
+    maxFileBytes: 1024 * 1024,
+    ignore: ["legacy/**"],
+    exclude: ["config/ports/registry.yaml"],
+  });
+
+  test("with a worker reading ahead, a scan finds, allows and ignores exactly what one thread does", () => {
     const root = createLargeTree();
     const paths = [...new Bun.Glob("**/*").scanSync({ cwd: root, dot: true })].sort();
-    const settings: BatchSettings = {
-      root,
-      minPort: 1024,
-      maxFileBytes: 1024 * 1024,
-      ignore: ["legacy/**"],
-      exclude: ["config/ports/registry.yaml"],
-    };
+    const settings = largeTreeSettings(root);
     const index = createPortIndex(undefined);
-    const counter = () => new Int32Array(new SharedArrayBuffer(8));
-    const oneThread = scanClaimed(paths, counter(), index, settings);
-    const { findingsJson, ...counts } = scanAsWorker({
-      paths: joinPaths(paths),
-      counter: counter(),
-      index,
-      settings,
-    });
+    const oneThread = scanPaths(paths, index, settings);
+    const twoThreads = scanPaths(paths, index, settings, startScanWorker());
     expect(oneThread.skipped.ignored).toBe(Math.ceil((PARALLEL_THRESHOLD + 100) / 3));
     expect(oneThread.inline).toBeGreaterThan(10);
     expect(oneThread.findings.length).toBeGreaterThan(50);
-    expect({ ...counts, findings: JSON.parse(findingsJson) }).toEqual(oneThread);
+    expect(twoThreads).toEqual(oneThread);
     expect(splitPaths(joinPaths(paths))).toEqual(paths);
     expect(splitPaths(joinPaths([]))).toEqual([]);
+  });
+
+  /** Files of every outcome: text, UTF-8, too large for a slot, over the cap, binary, a symlink, ignored, excluded. */
+  function createOutcomeTree(): { root: string; paths: string[]; settings: BatchSettings } {
+    const root = copyFixture("port-assignment");
+    writeFileSync(join(root, "plain.ts"), 'const url = "http://localhost:4010";\n');
+    writeFileSync(join(root, "utf8.sh"), "# café 日本\ncurl localhost:4007\n");
+    writeFileSync(join(root, "large.sh"), `${"#".repeat(300 * 1024)}\ncurl localhost:4010\n`);
+    writeFileSync(join(root, "huge.sh"), "x".repeat(600 * 1024));
+    writeFileSync(join(root, "blob.json"), Buffer.from([123, 0, 125]));
+    writeFileSync(join(root, "empty.env"), "");
+    symlinkSync("plain.ts", join(root, "link.ts"));
+    mkdirSync(join(root, "legacy"));
+    writeFileSync(join(root, "legacy", "old.ts"), "PORT=4010\n");
+    writeFileSync(join(root, "notes.txt"), "localhost:4010\n");
+    const paths = ["plain.ts", "utf8.sh", "large.sh", "huge.sh", "blob.json", "empty.env", "link.ts"];
+    paths.push("legacy/old.ts", "notes.txt", "missing.ts");
+    const settings = { ...largeTreeSettings(root), maxFileBytes: 512 * 1024 };
+    return { root, paths, settings };
+  }
+
+  /** What one thread makes of each position: the path filter's verdict, then the read. */
+  function readOnOneThread(paths: string[], settings: BatchSettings): ReadOutcome[] {
+    const filter = createPathFilter(settings);
+    const read = createReader(settings.root, settings.maxFileBytes);
+    return paths.map((path) => {
+      const verdict = filter(path);
+      return verdict === "read" ? read(path) : { filtered: verdict };
+    });
+  }
+
+  test("every outcome crosses the shared slots unchanged, and a worker that never starts changes nothing", () => {
+    const { paths, settings } = createOutcomeTree();
+    const expected = readOnOneThread(paths, settings);
+    expect(expected.map((outcome) => Object.keys(outcome)[0])).toEqual([
+      "text",
+      "text",
+      "text",
+      "skip",
+      "skip",
+      "text",
+      "skip",
+      "filtered",
+      "filtered",
+      "skip",
+    ]);
+    // The worker fills the slots first (fewer files than slots, so it never waits), then the main thread reads them.
+    const ahead = createReadAhead(settings.maxFileBytes);
+    const filled = readAhead(
+      ahead,
+      paths,
+      createPathFilter(settings),
+      createByteReader(settings.root, settings.maxFileBytes),
+    );
+    expect(filled).toBe(paths.length);
+    const consumer = createReadAheadConsumer(ahead, paths, settings);
+    expect(paths.map((_, position) => consumer.read(position))).toEqual(expected);
+    consumer.finish();
+    // Without a worker the main thread claims every position itself.
+    const alone = createReadAheadConsumer(createReadAhead(settings.maxFileBytes), paths, settings);
+    expect(paths.map((_, position) => alone.read(position))).toEqual(expected);
+    alone.finish();
+  });
+
+  test("a worker that fails mid-list leaves the rest to the main thread, including the position it claimed", () => {
+    const { paths, settings } = createOutcomeTree();
+    const expected = readOnOneThread(paths, settings);
+    const ahead = createReadAhead(settings.maxFileBytes);
+    const readBytes = createByteReader(settings.root, settings.maxFileBytes);
+    let calls = 0;
+    expect(() =>
+      readAhead(ahead, paths, createPathFilter(settings), (path) => {
+        if (++calls === 3) throw new Error("the disk went away");
+        return readBytes(path);
+      }),
+    ).toThrow("the disk went away");
+    const consumer = createReadAheadConsumer(ahead, paths, settings);
+    expect(paths.map((_, position) => consumer.read(position))).toEqual(expected);
   });
 
   test("a whole-tree scan of many files reports exactly what a scan of the same paths on one thread reports", () => {

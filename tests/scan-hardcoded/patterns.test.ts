@@ -16,12 +16,14 @@ import {
   type FileKind,
   GENERATED_MARKER,
   isGeneratedSource,
+  isPortName,
   matchPatterns,
   readPublished,
 } from "../../lib/scan.ts";
 import { matchComposeDrift, matchComposeDriftPrecisely } from "../../lib/scan-compose.ts";
+import { DEFAULT_MIN_PORT } from "../../lib/scan-config.ts";
 import { findMarkers, scanSource } from "../../lib/scan-findings.ts";
-import { createPortIndex, DEFAULT_MIN_PORT } from "../../lib/scan-index.ts";
+import { createPortIndex } from "../../lib/scan-index.ts";
 import { createTempRoot, REGISTRY, removeTempRoots, runScan } from "./support.ts";
 
 afterAll(removeTempRoots);
@@ -668,9 +670,12 @@ describe("patterns of everyday files", () => {
 });
 
 describe("anchors", () => {
-  /** The specification: one combined pattern, scanned left to right. */
-  const COMBINED =
-    /localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])[A-Za-z0-9_]{0,64}(?:PORT|[Pp]ort))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))|\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)/g;
+  const BASE = String.raw`localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])(?:(?:[A-Za-z0-9_]{0,63}_)?(?:PORT|port)(?![A-Za-z0-9])|[A-Za-z0-9_]{0,63}[a-z0-9]Port(?![a-z0-9])|Port(?![A-Za-z0-9_])))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))`;
+  const DEFAULT = String.raw`\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)`;
+  const LISTEN = String.raw`\.listen\((?=[ \t]{0,16}\d)`;
+  /** The specification for each file: one combined pattern, scanned left to right. */
+  const combined = (withDefaults: boolean, withListen: boolean) =>
+    new RegExp([BASE, ...(withDefaults ? [DEFAULT] : []), ...(withListen ? [LISTEN] : [])].join("|"), "g");
   const FRAGMENTS = [
     "localhost",
     "127.0.0.1",
@@ -712,17 +717,58 @@ describe("anchors", () => {
     "${",
     ":-",
     "}",
+    ".listen(",
+    "(",
   ];
 
   test("property: the split passes find exactly the anchors of one combined pattern", () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }), (parts) => {
-        const text = parts.join("");
-        const expected = [...text.matchAll(COMBINED)].map((found) => ({
-          start: found.index,
-          anchor: found[0],
-        }));
-        expect(collectAnchors(text)).toEqual(expected);
+      fc.property(
+        fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }),
+        fc.boolean(),
+        fc.boolean(),
+        (parts, withDefaults, withListen) => {
+          const text = parts.join("");
+          const expected = [...text.matchAll(combined(withDefaults, withListen))].map((found) => ({
+            start: found.index,
+            anchor: found[0],
+          }));
+          expect(collectAnchors(text, withDefaults, withListen)).toEqual(expected);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("property: an env fallback is anchored whenever its name is a port name", () => {
+    const pieces = [
+      "PORT",
+      "port",
+      "Port",
+      "_",
+      "API",
+      "api",
+      "x",
+      "X",
+      "RE",
+      "im",
+      "9",
+      "HTTP",
+      "Timeout",
+      "MAX",
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 8 }), (parts) => {
+        const name = parts.join("");
+        const text = `const a = process.env.${name} || 4010;\nconst b = env["${name}"] ?? 4011;\n`;
+        const envAnchors = collectAnchors(text, false, true).filter(({ anchor }) => anchor === "env");
+        if (isPortName(name)) {
+          expect(envAnchors).toHaveLength(2);
+          expect(ports(text)).toEqual([
+            ["fallback-port", 4010],
+            ["fallback-port", 4011],
+          ]);
+        }
       }),
       { numRuns: 3000 },
     );
