@@ -2,7 +2,7 @@
  * The command line: help, usage errors on one line, registry states, --warn, settings errors.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BatchSettings, PARALLEL_THRESHOLD, scanPaths, startScanWorker } from "../../lib/scan-batch.ts";
 import { createByteReader, createPathFilter, createReader } from "../../lib/scan-files.ts";
@@ -239,6 +239,31 @@ describe("two scanning threads", () => {
     expect(paths.map((_, position) => alone.read(position))).toEqual(expected);
     alone.finish();
   });
+
+  test.if(process.platform === "linux")(
+    "the worker thread runs at the lowest priority, the main thread at its own",
+    async () => {
+      const niceOfThreads = () =>
+        readdirSync("/proc/self/task").map((task) => {
+          const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+          return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+        });
+      const before = niceOfThreads();
+      const worker = startScanWorker();
+      try {
+        const deadline = performance.now() + 5_000;
+        while (!niceOfThreads().includes(19) && performance.now() < deadline) await Bun.sleep(10);
+        expect(niceOfThreads().filter((nice) => nice === 19)).toHaveLength(
+          1 + before.filter((nice) => nice === 19).length,
+        );
+        expect(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[16]).toBe(
+          String(before[0]),
+        );
+      } finally {
+        worker.terminate();
+      }
+    },
+  );
 
   test("a worker that fails mid-list leaves the rest to the main thread, including the position it claimed", () => {
     const { paths, settings } = createOutcomeTree();
