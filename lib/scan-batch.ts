@@ -13,6 +13,7 @@ import {
   createReadAhead,
   createReadAheadConsumer,
   joinPaths,
+  type ReadAheadConsumer,
   type WorkerRequest,
 } from "./scan-read-ahead.ts";
 
@@ -110,15 +111,16 @@ export function scanPaths(
   const { ignore, exclude } = settings;
   const request: WorkerRequest = { ahead, paths: joinPaths(paths), root, maxFileBytes, ignore, exclude };
   worker.postMessage(request);
-  const consumer = createReadAheadConsumer(ahead, paths, request);
+  let consumer: ReadAheadConsumer | undefined;
   try {
+    consumer = createReadAheadConsumer(ahead, paths, request);
     for (let position = 0; position < paths.length; position++) {
       const outcome = consumer.read(position);
       if (!("filtered" in outcome)) scanOne(batch, paths[position] as string, outcome, index, minPort);
       else if (outcome.filtered === "ignored") countIgnored(batch);
     }
   } finally {
-    consumer.finish();
+    consumer?.finish();
     worker.terminate();
   }
   return batch;

@@ -248,12 +248,9 @@ export function createByteReader(root: string, maxFileBytes: number): (path: str
           bytes.copy(grown, 0, 0, length);
           bytes = grown;
         }
-        const wanted = bytes.length - length;
-        const count = readSync(fd, bytes, length, wanted, null);
+        const count = readSync(fd, bytes, length, bytes.length - length, null);
+        if (count === 0) break;
         length += count;
-        // A regular file reads short only at its end: no second read to hear so (a FIFO named on
-        // the command line, which may also read short, gives what it holds and never blocks).
-        if (count < wanted) break;
       }
       if (length === 0 || length > maxFileBytes) return classifyOdd(fd, length === 0);
       if (hasNulByte(bytes.subarray(0, length))) return { skip: "binary" };

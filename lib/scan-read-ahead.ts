@@ -61,6 +61,8 @@ const READ_HERE = -1000;
 const IGNORED = -2000;
 const EXCLUDED = -2001;
 
+/** How many files the main thread reads ahead for itself while it waits for the worker. */
+const MAX_READ_EARLY = 16;
 /** How long one wait lasts before the waiter looks at the other thread's state again. */
 const WAIT_MS = 50;
 
@@ -162,27 +164,29 @@ export type ReadOutcome = ReadResult | { filtered: "ignored" | "excluded" };
 
 /**
  * The main thread's side: `read(position)` gives the outcome at each position, in order from 0,
- * from its slot or worked out here. `finish()` stops the worker (a worker that never started never
- * will).
+ * from its slot or worked out here.
  */
 export function createReadAheadConsumer(
   ahead: ReadAhead,
   paths: readonly string[],
   settings: Pick<WorkerRequest, "root" | "maxFileBytes" | "ignore" | "exclude">,
-): { read: (position: number) => ReadOutcome; finish: () => void } {
+): ReadAheadConsumer {
   const control = new Int32Array(ahead.control);
+  const counts = { fromWorker: 0, here: 0 };
   const text = Buffer.from(ahead.data);
   const filter = createPathFilter(settings);
   const readFile = createReader(settings.root, settings.maxFileBytes);
   const readHere = (position: number): ReadOutcome => {
+    counts.here++;
     const path = paths[position] as string;
     const verdict = filter(path);
     return verdict === "read" ? readFile(path) : { filtered: verdict };
   };
-  // Positions this thread worked out itself while it waited for the worker.
+  // Positions this thread worked out itself while it waited for the worker (a few: each holds a
+  // whole file).
   const readEarly = new Map<number, ReadOutcome>();
   const readNextUnclaimed = (): boolean => {
-    if (readEarly.size >= SLOTS) return false;
+    if (readEarly.size >= MAX_READ_EARLY) return false;
     const next = Atomics.load(control, CURSOR);
     if (next >= paths.length || Atomics.compareExchange(control, CURSOR, next, next + 1) !== next)
       return false;
@@ -206,6 +210,7 @@ export function createReadAheadConsumer(
     if (!waitForSlot(control, slot, position, readNextUnclaimed)) return readHere(position);
     const length = Atomics.load(control, SLOT_LENGTH + slot);
     Atomics.store(control, SLOT_FULL + slot, 0);
+    counts.fromWorker++;
     if (length >= 0) {
       const start = slot * ahead.slotBytes;
       const encoding = Atomics.load(control, SLOT_ASCII + slot) === 1 ? "latin1" : "utf8";
@@ -222,7 +227,20 @@ export function createReadAheadConsumer(
     if (Atomics.load(control, WORKER_WANTS) === position + 1) Atomics.notify(control, CONSUMED);
     return result;
   };
-  return { read, finish: () => stop(control) };
+  return { read, finish: () => stop(control), counts };
+}
+
+export type ReadAheadConsumer = {
+  read: (position: number) => ReadOutcome;
+  /** Stops the worker; a worker that never started never will. */
+  finish: () => void;
+  /** Positions taken from the worker's slots, and worked out on this thread. */
+  counts: { fromWorker: number; here: number };
+};
+
+/** True once the worker has begun on the list (tests wait for it). */
+export function hasWorkerStarted(ahead: ReadAhead): boolean {
+  return Atomics.load(new Int32Array(ahead.control), WORKER_STATE) !== PENDING;
 }
 
 /**

@@ -141,10 +141,11 @@ const KEY_ANCHORS =
 /**
  * `env.X` or `env["X"]` where X is a port name as `isPortName` reads it: `PORT` or `port` at the
  * start or after `_` and not followed by a letter or digit, `Port` after a lower-case letter or digit
- * and not followed by one, or `Port` alone. `env.REPORT_TIMEOUT` is not an anchor.
+ * and not followed by one, or `Port` alone, within the 128 characters of a name `matchEnvReference`
+ * reads. `env.REPORT_TIMEOUT` is not an anchor.
  */
 const ENV_ANCHORS =
-  /env(?=(?:\.|\[["'])(?:(?:[A-Za-z0-9_]{0,63}_)?(?:PORT|port)(?![A-Za-z0-9])|[A-Za-z0-9_]{0,63}[a-z0-9]Port(?![a-z0-9])|Port(?![A-Za-z0-9_])))/g;
+  /env(?=(?:\.|\[["'])(?:(?:[A-Za-z0-9_]{0,123}_)?(?:PORT|port)(?![A-Za-z0-9])|[A-Za-z0-9_]{0,123}[a-z0-9]Port(?![a-z0-9])|Port(?![A-Za-z0-9_])))/g;
 /**
  * One pass for the anchors that start with a rarer character, each with its own first character:
  * `-p` or `--publish` before a port, `${X_PORT:-NNNN}` or `${X_PORT:=NNNN}` (a default that is

@@ -2,7 +2,7 @@
  * The command line: help, usage errors on one line, registry states, --warn, settings errors.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BatchSettings, PARALLEL_THRESHOLD, scanPaths, startScanWorker } from "../../lib/scan-batch.ts";
 import { createByteReader, createPathFilter, createReader } from "../../lib/scan-files.ts";
@@ -10,6 +10,7 @@ import { createPortIndex } from "../../lib/scan-index.ts";
 import {
   createReadAhead,
   createReadAheadConsumer,
+  hasWorkerStarted,
   joinPaths,
   type ReadOutcome,
   readAhead,
@@ -240,30 +241,64 @@ describe("two scanning threads", () => {
     alone.finish();
   });
 
-  test.if(process.platform === "linux")(
-    "the worker thread runs at the lowest priority, the main thread at its own",
-    async () => {
-      const niceOfThreads = () =>
-        readdirSync("/proc/self/task").map((task) => {
-          const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
-          return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-        });
-      const before = niceOfThreads();
-      const worker = startScanWorker();
-      try {
-        const deadline = performance.now() + 5_000;
-        while (!niceOfThreads().includes(19) && performance.now() < deadline) await Bun.sleep(10);
-        expect(niceOfThreads().filter((nice) => nice === 19)).toHaveLength(
-          1 + before.filter((nice) => nice === 19).length,
-        );
-        expect(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[16]).toBe(
-          String(before[0]),
-        );
-      } finally {
-        worker.terminate();
-      }
-    },
-  );
+  /** The outcome tree's files, many times over: more positions than the ring has slots. */
+  function repeatPaths(paths: string[], times: number): string[] {
+    return Array.from({ length: times }, () => paths).flat();
+  }
+
+  /** Starts `worker` on `paths` and waits until it has begun. */
+  async function startReadingAhead(
+    worker: Worker,
+    paths: string[],
+    settings: BatchSettings,
+    extra: Record<string, unknown> = {},
+  ) {
+    const ahead = createReadAhead(settings.maxFileBytes);
+    const { root, maxFileBytes, ignore, exclude } = settings;
+    worker.postMessage({ ahead, paths: joinPaths(paths), root, maxFileBytes, ignore, exclude, ...extra });
+    const deadline = performance.now() + 10_000;
+    while (!hasWorkerStarted(ahead) && performance.now() < deadline) await Bun.sleep(1);
+    return createReadAheadConsumer(ahead, paths, settings);
+  }
+
+  test("a worker ahead of the main thread serves almost every position, through the ring many times over", async () => {
+    const tree = createOutcomeTree();
+    const paths = repeatPaths(tree.paths, 30);
+    const expected = readOnOneThread(paths, tree.settings);
+    const worker = startScanWorker();
+    try {
+      const consumer = await startReadingAhead(worker, paths, tree.settings);
+      // The main thread takes its time with each file, as matching does.
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const outcomes = paths.map((_, position) => {
+        Atomics.wait(pause, 0, 0, 0.2);
+        return consumer.read(position);
+      });
+      consumer.finish();
+      expect(outcomes).toEqual(expected);
+      expect(consumer.counts.fromWorker + consumer.counts.here).toBe(paths.length);
+      expect(consumer.counts.fromWorker).toBeGreaterThan(paths.length * 0.9);
+    } finally {
+      worker.terminate();
+    }
+  });
+
+  test("a worker behind the main thread: the main thread waits or reads ahead itself, and every outcome is the same", async () => {
+    const tree = createOutcomeTree();
+    const paths = repeatPaths(tree.paths, 30);
+    const expected = readOnOneThread(paths, tree.settings);
+    const worker = new Worker(new URL("./slow-reader.worker.ts", import.meta.url).href);
+    try {
+      const consumer = await startReadingAhead(worker, paths, tree.settings, { pauseMs: 1 });
+      const outcomes = paths.map((_, position) => consumer.read(position));
+      consumer.finish();
+      expect(outcomes).toEqual(expected);
+      expect(consumer.counts.fromWorker).toBeGreaterThan(0);
+      expect(consumer.counts.here).toBeGreaterThan(paths.length / 2);
+    } finally {
+      worker.terminate();
+    }
+  });
 
   test("a worker that fails mid-list leaves the rest to the main thread, including the position it claimed", () => {
     const { paths, settings } = createOutcomeTree();
@@ -282,8 +317,8 @@ describe("two scanning threads", () => {
   });
 
   test("a whole-tree scan of many files reports exactly what a scan of the same paths on one thread reports", () => {
-    // Past PARALLEL_THRESHOLD files a whole-tree scan shares the list with a worker thread;
-    // explicit paths stay on one thread.
+    // Past PARALLEL_THRESHOLD files both scans read ahead on a worker thread; the tests above hold
+    // the worker's part to a scan on one thread.
     const root = createLargeTree();
     const wholeTree = runScan(["--json"], root);
     const onePaths = runScan(["--json", "."], root);

@@ -670,7 +670,7 @@ describe("patterns of everyday files", () => {
 });
 
 describe("anchors", () => {
-  const BASE = String.raw`localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])(?:(?:[A-Za-z0-9_]{0,63}_)?(?:PORT|port)(?![A-Za-z0-9])|[A-Za-z0-9_]{0,63}[a-z0-9]Port(?![a-z0-9])|Port(?![A-Za-z0-9_])))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))`;
+  const BASE = String.raw`localhost(?=:\d)|127\.0\.0\.1(?=:\d)|0\.0\.0\.0(?=:\d)|\[::1?\](?=:\d)|host\.docker\.internal(?=:\d)|env(?=(?:\.|\[["'])(?:(?:[A-Za-z0-9_]{0,123}_)?(?:PORT|port)(?![A-Za-z0-9])|[A-Za-z0-9_]{0,123}[a-z0-9]Port(?![a-z0-9])|Port(?![A-Za-z0-9_])))|(?<![A-Za-z0-9])(?:port|PORT)(?=(?:_[A-Za-z0-9]{1,32}){0,4}(?:["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d|["'][ \t]{0,16},[ \t]{0,16}["']\d))|(?<![A-Z])Port(?=["'\]]?[ \t]{0,16}(?:[:=]|\|\||\?\?)|[ \t]+\d)|(?:--publish|-p)(?=[ =]?["']?(?:\d|\$\{[A-Za-z0-9_]{1,64}:?-\d))`;
   const DEFAULT = String.raw`\$\{(?=[A-Za-z0-9_]{1,64}:?[-=]\d)`;
   const LISTEN = String.raw`\.listen\((?=[ \t]{0,16}\d)`;
   /** The specification for each file: one combined pattern, scanned left to right. */
@@ -756,10 +756,15 @@ describe("anchors", () => {
       "HTTP",
       "Timeout",
       "MAX",
+      // Names past 64 characters, with a port-like word early and the port late.
+      "SUPPORT",
+      "A".repeat(30),
+      `_${"B".repeat(30)}`,
     ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 8 }), (parts) => {
-        const name = parts.join("");
+        // matchEnvReference reads at most 128 characters of a name.
+        const name = parts.join("").slice(0, 128);
         const text = `const a = process.env.${name} || 4010;\nconst b = env["${name}"] ?? 4011;\n`;
         const envAnchors = collectAnchors(text, false, true).filter(({ anchor }) => anchor === "env");
         if (isPortName(name)) {

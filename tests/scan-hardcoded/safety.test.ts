@@ -4,7 +4,7 @@
  * is read, FIFOs do not block, binary and oversized files are skipped and counted.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createReader } from "../../lib/scan-files.ts";
 import type { ScanReport } from "../../tasks/scan-hardcoded.ts";
@@ -134,6 +134,15 @@ describe("the file reader", () => {
     expect(read("nul-late.json")).toEqual({ text: `${"a".repeat(9000)}\0` });
     expect(read("dir.sh")).toEqual({ skip: "special" });
     expect(read("missing.sh")).toEqual({ skip: "unreadable" });
+    // A FIFO with a live writer and data waiting is special too, not what it happens to hold.
+    Bun.spawnSync(["mkfifo", join(root, "pipe.sh")]);
+    const writer = openSync(join(root, "pipe.sh"), "r+"); // read-write: never blocks on Linux
+    try {
+      writeSync(writer, "curl localhost:4010\n");
+      expect(read("pipe.sh")).toEqual({ skip: "special" });
+    } finally {
+      closeSync(writer);
+    }
     // The buffer is shared: a short file after a long one holds only its own bytes.
     writeFileSync(join(root, "short.sh"), "curl localhost:4007\n");
     expect(read("short.sh")).toEqual({ text: "curl localhost:4007\n" });
