@@ -77,7 +77,7 @@ export function scanOne(
 
 /**
  * Starts the worker thread early, so its start-up overlaps the listing and the registry load. Its
- * imports are only the reader.
+ * imports are only the reader and the path filter.
  */
 export function startScanWorker(): Worker {
   return new Worker(new URL("./scan-worker.ts", import.meta.url).href);

@@ -1,14 +1,14 @@
 /**
- * Reading ahead on a second thread: the worker opens and reads the files of a scan's list, in
- * order, into a ring of shared slots; the main thread decodes and matches them. Matching is most of
- * a scan's work and is done once, on one thread, so the engine compiles the matchers once; the
- * system calls of reading run beside it.
+ * Reading ahead on a second thread: the worker filters the paths of a scan's list and reads the
+ * files, in order, into a ring of shared slots; the main thread decodes and matches them. Matching
+ * is most of a scan's work and is done once, on one thread, so the engine compiles the matchers
+ * once; the system calls of reading run beside it.
  *
- * The list is shared through a cursor: whoever claims a position reads that file. The main thread
- * claims a position itself whenever the worker has not claimed it yet (before the worker has
- * started, or if it falls behind), so it never waits on the worker's start-up; it waits only for a
- * file the worker is reading. A worker that fails stops claiming, and the main thread reads the
- * rest. Each thread wakes the other only when that one waits for exactly this step (a wake-up is a
+ * The list is shared through a cursor: whoever claims a position filters and reads that file. The
+ * main thread claims a position itself whenever the worker has not claimed it yet (before the
+ * worker has started, or if it falls behind), so it never waits on the worker's start-up; it waits
+ * only for a file the worker is reading, and meanwhile reads a few unclaimed ones. A worker that
+ * fails stops claiming, and the main thread reads the rest. Each thread wakes the other only when that one waits for exactly this step (a wake-up is a
  * system call): the worker, once the ring is full, waits until half of it is free.
  */
 import { isAscii } from "node:buffer";
