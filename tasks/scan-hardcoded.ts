@@ -145,7 +145,7 @@ function compareFindings(a: Finding, b: Finding): number {
 export async function run(options: ScanOptions): Promise<ScanReport> {
   const root = resolve(options.root);
   const cwd = options.cwd ? resolve(options.cwd) : root;
-  // A whole-tree scan starts the second scanning thread first, so its start-up overlaps the
+  // A whole-tree scan starts the read-ahead thread first, so its start-up overlaps the
   // listing and the registry load; a short list terminates it unused.
   const isWholeTree = !options.isStaged && !(options.paths && options.paths.length > 0);
   let worker = isWholeTree ? startScanWorker() : undefined;
